@@ -1,0 +1,31 @@
+"""Helpdesk: the Chalice app. It only assembles; behaviour lives in ``chalicelib``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chalice.app import Chalice, DynamoDBEvent
+
+from chalicelib.api import auth_routes, contact_routes, openapi_routes, setup_routes, staff_routes, ticket_routes
+from chalicelib.observability import event_middleware, http_middleware
+from chalicelib.stream.handler import handle_batch
+
+app = Chalice(app_name="helpdesk")
+app.register_middleware(http_middleware, "http")
+app.register_middleware(event_middleware, "dynamodb")
+
+for blueprint in (auth_routes, staff_routes, setup_routes, contact_routes, ticket_routes, openapi_routes):
+    app.register_blueprint(blueprint.bp, url_prefix="/api")
+
+# `chalice package` needs a literal ARN here; infra/ points the event source at the
+# real table's stream, and the local runner calls the handler itself.
+STREAM_ARN = os.environ.get(
+    "HELPDESK_STREAM_ARN",
+    "arn:aws:dynamodb:us-east-1:000000000000:table/helpdesk/stream/1970-01-01T00:00:00.000",
+)
+
+
+@app.on_dynamodb_record(stream_arn=STREAM_ARN, batch_size=50, starting_position="TRIM_HORIZON")
+def on_table_change(event: DynamoDBEvent) -> dict[str, Any]:
+    return handle_batch(event.to_dict(), event.context)

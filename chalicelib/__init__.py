@@ -1,0 +1,1 @@
+"""Helpdesk back end: everything the Lambda functions import besides ``app.py``."""

@@ -1,0 +1,1 @@
+"""HTTP surfaces: one blueprint module per part of the admin JSON API."""

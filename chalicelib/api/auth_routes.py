@@ -1,0 +1,33 @@
+"""``/api/auth``: staff sign-in and sign-out."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.http import client_address, endpoint, json_body, json_response, staff_context
+from chalicelib.domain import staff
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/auth/login", methods=["POST"])
+@endpoint
+def login() -> Response:
+    request = bp.current_request
+    result = staff.login(json_body(request), client_address(request))
+    return json_response(
+        {"token": result["token"], "expires_at": result["expires_at"], "staff": result["staff"]}
+    )
+
+
+@bp.route("/auth/logout", methods=["POST"])
+@endpoint
+def logout() -> Response:
+    staff.logout(staff_context(bp))
+    return Response(body="", status_code=204)
+
+
+@bp.route("/auth/me", methods=["GET"])
+@endpoint
+def me() -> Response:
+    return json_response(staff.present(staff_context(bp).staff))

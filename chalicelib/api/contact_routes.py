@@ -1,0 +1,102 @@
+"""``/api/contacts``: contacts, their tickets, ledger and statement."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.http import (
+    choice_param,
+    endpoint,
+    json_body,
+    json_response,
+    page,
+    page_size,
+    query_params,
+    staff_context,
+)
+from chalicelib.domain import contacts, ledger, tickets
+from chalicelib.errors import NotFound
+from chalicelib.store.db import Key
+from chalicelib.store.models import Contact, Item
+from chalicelib.validation import email as parse_email
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/contacts", methods=["GET"])
+@endpoint
+def list_contacts() -> Response:
+    staff_context(bp)
+    params = query_params(bp.current_request, ["email", "name", "limit", "cursor"])
+    if "email" in params:
+        try:
+            address = parse_email(params["email"])
+        except ValueError:
+            return json_response(page([], None))
+        found = contacts.find_by_email(address)
+        return json_response(page([contacts.present(found)] if found else [], None))
+    found_page, cursor = contacts.list_page(params.get("name"), page_size(params), params.get("cursor"))
+    return json_response(page([contacts.present(contact) for contact in found_page], cursor))
+
+
+@bp.route("/contacts", methods=["POST"])
+@endpoint
+def create_contact() -> Response:
+    context = staff_context(bp)
+    contact = contacts.create(context.config, json_body(bp.current_request))
+    return json_response(contacts.present(contact), 201)
+
+
+def _contact(context_items: dict[Key, Item], contact_id: str) -> Contact:
+    found = context_items.get(Contact.key(contact_id))
+    if not isinstance(found, Contact):
+        raise NotFound("No contact has this id.")
+    return found
+
+
+@bp.route("/contacts/{contact_id}", methods=["GET"])
+@endpoint
+def get_contact(contact_id: str) -> Response:
+    context = staff_context(bp, [Contact.key(contact_id)])
+    return json_response(contacts.present(_contact(context.items, contact_id)))
+
+
+@bp.route("/contacts/{contact_id}", methods=["PATCH"])
+@endpoint
+def update_contact(contact_id: str) -> Response:
+    context = staff_context(bp, [Contact.key(contact_id)])
+    body = json_body(bp.current_request)
+    contact = contacts.update(context.config, _contact(context.items, contact_id), body)
+    return json_response(contacts.present(contact))
+
+
+@bp.route("/contacts/{contact_id}/tickets", methods=["GET"])
+@endpoint
+def contact_tickets(contact_id: str) -> Response:
+    staff_context(bp)
+    params = query_params(bp.current_request, ["order", "state", "limit", "cursor"])
+    query = tickets.TicketQuery(
+        contact_id=contact_id,
+        order=choice_param(params, "order", ("newest", "priority"), "newest"),
+        state=choice_param(params, "state", ("open", "closed"), None),
+    )
+    found, cursor = tickets.list_page(query, page_size(params), params.get("cursor"))
+    if not found and not params.get("cursor"):
+        contacts.get(contact_id)  # an unknown contact is a 404, not an empty list
+    return json_response(page([tickets.present(ticket) for ticket in found], cursor))
+
+
+@bp.route("/contacts/{contact_id}/transactions", methods=["POST"])
+@endpoint
+def add_transaction(contact_id: str) -> Response:
+    context = staff_context(bp)
+    entry = ledger.add_entry(contact_id, json_body(bp.current_request), f"staff:{context.staff.id}")
+    return json_response(ledger.present(entry), 201)
+
+
+@bp.route("/contacts/{contact_id}/statement", methods=["GET"])
+@endpoint
+def statement(contact_id: str) -> Response:
+    staff_context(bp)
+    return json_response(ledger.statement(contact_id))
+

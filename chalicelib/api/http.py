@@ -1,0 +1,145 @@
+"""What every JSON endpoint shares: body parsing, responses, error mapping, auth.
+
+Domain errors become ``{"error": {"code", "message", "field"}}`` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from chalice.app import Blueprint, Request, Response
+
+from chalicelib import errors
+from chalicelib.domain import staff as staff_domain
+from chalicelib.store.db import Key
+
+MAX_BODY_BYTES = 64 * 1024
+DEFAULT_PAGE = 25
+MAX_PAGE = 100
+
+_STATUS = {
+    errors.MalformedRequest: 400,
+    errors.NotAuthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.TooLarge: 413,
+    errors.InvalidInput: 422,
+    errors.Throttled: 429,
+}
+
+JSON_HEADERS = {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, default=_default, separators=(",", ":")),
+        status_code=status,
+        headers={**JSON_HEADERS, **(headers or {})},
+    )
+
+
+def error_response(exc: errors.HelpdeskError) -> Response:
+    status = next(code for kind, code in _STATUS.items() if isinstance(exc, kind))
+    error: dict[str, Any] = {"code": exc.code, "message": exc.message, "field": exc.field}
+    headers = {}
+    if isinstance(exc, errors.StaleVersion) and exc.current is not None:
+        error["current"] = exc.current
+    if isinstance(exc, errors.Throttled):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, errors.NotAuthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="helpdesk"'
+    return json_response({"error": error}, status, headers)
+
+
+def endpoint(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Map domain errors of ``view`` to JSON error responses."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except errors.HelpdeskError as exc:
+            return error_response(exc)
+
+    return wrapper
+
+
+# -- request reading -----------------------------------------------------------------
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    raw = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise errors.TooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    if not raw.strip():
+        raise errors.MalformedRequest("The request needs a JSON object as its body.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.MalformedRequest() from exc
+    if not isinstance(body, dict):
+        raise errors.MalformedRequest("The request body must be a JSON object.")
+    return body
+
+
+def query_params(request: Request, allowed: Sequence[str]) -> dict[str, str]:
+    params: dict[str, str] = dict(request.query_params or {})
+    for name in params:
+        if name not in allowed:
+            raise errors.InvalidInput(f"Unknown query parameter '{name}'.", field=name)
+    return params
+
+
+def page_size(params: dict[str, str]) -> int:
+    raw = params.get("limit", str(DEFAULT_PAGE))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise errors.InvalidInput(f"'limit' must be a whole number from 1 to {MAX_PAGE}.", field="limit")
+    return int(raw)
+
+
+def client_address(request: Request) -> str:
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
+def page(items: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
+    return {"items": items, "next_cursor": cursor}
+
+
+def staff_context(bp: Blueprint, extra_keys: Sequence[Key] = ()) -> staff_domain.StaffContext:
+    """Authenticate the bearer token; ``extra_keys`` ride along in the same batch read."""
+    request = bp.current_request
+    return staff_domain.authenticate(request.headers.get("authorization"), extra_keys)
+
+
+def admin_context(bp: Blueprint, extra_keys: Sequence[Key] = ()) -> staff_domain.StaffContext:
+    context = staff_context(bp, extra_keys)
+    context.require_admin()
+    return context
+
+
+def choice_param(params: dict[str, str], name: str, options: Sequence[str], default: str | None) -> str | None:
+    value = params.get(name)
+    if value is None:
+        return default
+    if value not in options:
+        raise errors.InvalidInput(f"'{name}' must be one of " + ", ".join(options) + ".", field=name)
+    return value

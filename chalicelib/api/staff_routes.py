@@ -1,0 +1,42 @@
+"""``/api/staff``: staff accounts, for admins only."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.http import admin_context, endpoint, json_body, json_response, page, page_size, query_params
+from chalicelib.domain import staff
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/staff", methods=["GET"])
+@endpoint
+def list_staff() -> Response:
+    admin_context(bp)
+    params = query_params(bp.current_request, ["limit", "cursor"])
+    members, cursor = staff.list_page(page_size(params), params.get("cursor"))
+    return json_response(page([staff.present(member) for member in members], cursor))
+
+
+@bp.route("/staff", methods=["POST"])
+@endpoint
+def create_staff() -> Response:
+    admin_context(bp)
+    member = staff.create(json_body(bp.current_request))
+    return json_response(staff.present(member), 201)
+
+
+@bp.route("/staff/{staff_id}", methods=["GET"])
+@endpoint
+def get_staff(staff_id: str) -> Response:
+    admin_context(bp)
+    return json_response(staff.present(staff.get(staff_id)))
+
+
+@bp.route("/staff/{staff_id}", methods=["PATCH"])
+@endpoint
+def update_staff(staff_id: str) -> Response:
+    context = admin_context(bp)
+    member = staff.update(context, staff_id, json_body(bp.current_request))
+    return json_response(staff.present(member))

@@ -1,0 +1,1 @@
+"""Domain rules: tickets, contacts, ledger, setup, staff and their authentication."""

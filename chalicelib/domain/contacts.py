@@ -1,0 +1,184 @@
+"""Contacts: the merchant's customers, with unique emails and a default service level."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.clock import new_id, now
+from chalicelib.domain.setup import SetupConfig
+from chalicelib.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from chalicelib.store.cursor import decode_cursor, encode_cursor
+from chalicelib.store.db import condition_failed, failed_positions, first_referrer, get_one, transaction
+from chalicelib.store.models import Contact, EmailClaim
+from chalicelib.validation import Field, boolean, choice, email, integer, parse_fields, phone, text
+
+PORTAL_STATES = ("none", "invited", "active", "disabled")
+
+CONTACT_SPEC = {
+    "name": Field(text(120), required=True),
+    "email": Field(email, required=True),
+    "phone": Field(phone, nullable=True),
+    "company": Field(text(120), nullable=True),
+    "address": Field(text(500, multiline=True), nullable=True),
+    "service_level_id": Field(text(64), nullable=True),
+    "notify_email": Field(boolean),
+    "notify_sms": Field(boolean),
+}
+UPDATE_SPEC = {
+    **CONTACT_SPEC,
+    # Staff can shut a contact out of the portal, or let them back in.
+    "portal_access": Field(choice("enabled", "disabled")),
+    "version": Field(integer(1, 2**53), required=True),
+}
+
+
+def _email_claim(address: str) -> EmailClaim:
+    return EmailClaim(*EmailClaim.key("contact", address.lower()))
+
+
+def _index_keys(contact_id: str, name: str, address: str, service_level_id: str | None) -> dict[str, Any]:
+    return {
+        "lookup_pk": f"CONTACT_EMAIL#{address.lower()}",
+        "list_pk": "CONTACTS",
+        "list_sk": f"{name.lower()}#{contact_id}",
+        "ref_pk": f"SERVICE_LEVEL#{service_level_id}" if service_level_id else None,
+        "ref_sk": f"CONTACT#{contact_id}" if service_level_id else None,
+    }
+
+
+def present(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.id,
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "company": contact.company,
+        "address": contact.address,
+        "service_level_id": contact.service_level_id,
+        "notify_email": contact.notify_email,
+        "notify_sms": contact.notify_sms,
+        "portal_access": contact.portal_state,
+        "created_at": contact.created_at,
+        "updated_at": contact.updated_at,
+        "version": contact.version,
+    }
+
+
+def _check_service_level(config: SetupConfig, values: dict[str, Any]) -> None:
+    if values.get("service_level_id"):
+        config.require("service_levels", values["service_level_id"], "service_level_id")
+
+
+def create(config: SetupConfig, body: dict[str, Any]) -> Contact:
+    values = parse_fields(body, CONTACT_SPEC)
+    _check_service_level(config, values)
+    contact_id = new_id()
+    moment = now()
+    contact = Contact(
+        *Contact.key(contact_id),
+        id=contact_id,
+        name=values["name"],
+        email=values["email"],
+        phone=values.get("phone"),
+        company=values.get("company"),
+        address=values.get("address"),
+        service_level_id=values.get("service_level_id"),
+        notify_email=values.get("notify_email", True),
+        notify_sms=values.get("notify_sms", False),
+        portal_state="none",
+        created_at=moment,
+        updated_at=moment,
+        **_index_keys(contact_id, values["name"], values["email"], values.get("service_level_id")),
+    )
+    claim = _email_claim(values["email"])
+    claim.owner_id = contact_id
+    try:
+        with transaction() as writes:
+            writes.save(claim, condition=EmailClaim.pk.does_not_exist())
+            writes.save(contact, condition=Contact.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            raise Conflict("A contact with this email already exists.", field="email") from exc
+        raise
+    contact.version = 1
+    return contact
+
+
+def get(contact_id: str) -> Contact:
+    found = get_one(Contact.key(contact_id))
+    if not isinstance(found, Contact):
+        raise NotFound("No contact has this id.")
+    return found
+
+
+def _stale(contact_id: str) -> NoReturn:
+    raise StaleVersion(current=present(get(contact_id)))
+
+
+def update(config: SetupConfig, contact: Contact, body: dict[str, Any]) -> Contact:
+    """Apply a partial edit; the caller's ``version`` must still be the stored one."""
+    values = parse_fields(body, UPDATE_SPEC, partial=True)
+    if "version" not in values:
+        raise InvalidInput("The field 'version' is required.", field="version")
+    for required in ("name", "email"):
+        if required in values and values[required] is None:
+            raise InvalidInput(f"The field '{required}' cannot be null.", field=required)
+    _check_service_level(config, values)
+    if contact.version != values.pop("version"):
+        _stale(contact.id)
+
+    old_email = contact.email
+    access = values.pop("portal_access", None)
+    for name, value in values.items():
+        setattr(contact, name, value)
+    if access == "disabled":
+        contact.portal_state = "disabled"
+    elif access == "enabled" and contact.portal_state == "disabled":
+        contact.portal_state = "active" if contact.password_hash else "none"
+    contact.updated_at = now()
+    for name, value in _index_keys(contact.id, contact.name, contact.email, contact.service_level_id).items():
+        setattr(contact, name, value)
+
+    email_changed = contact.email.lower() != old_email.lower()
+    try:
+        with transaction() as writes:
+            # The version check comes with the save: a concurrent edit cancels the whole change.
+            writes.save(contact)
+            if email_changed:
+                new_claim = _email_claim(contact.email)
+                new_claim.owner_id = contact.id
+                writes.save(new_claim, condition=EmailClaim.pk.does_not_exist())
+                writes.delete(_email_claim(old_email), condition=EmailClaim.owner_id == contact.id)
+    except TransactWriteError as exc:
+        failed = failed_positions(exc)
+        if 1 in failed:
+            raise Conflict("A contact with this email already exists.", field="email") from exc
+        if 0 in failed:
+            _stale(contact.id)
+        raise
+    return contact
+
+
+def find_by_email(address: str) -> Contact | None:
+    found = next(iter(Contact.lookup.query(f"CONTACT_EMAIL#{address.lower()}", limit=1)), None)
+    return found if isinstance(found, Contact) else None
+
+
+def list_page(name_prefix: str | None, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]:
+    """Contacts by name, optionally those whose name starts with ``name_prefix``."""
+    prefix = (name_prefix or "").lower()
+    scope = f"contacts|{prefix}"
+    condition = Contact.list_sk.startswith(prefix) if prefix else None
+    result = Contact.listing.query(
+        "CONTACTS", condition, limit=limit, last_evaluated_key=decode_cursor(cursor, scope)
+    )
+    contacts = [item for item in result if isinstance(item, Contact)]
+    return contacts, encode_cursor(result.last_evaluated_key, scope)
+
+
+def first_user_of_service_level(service_level_id: str) -> str | None:
+    """A contact that has this service level as its default, if any."""
+    found = first_referrer(f"SERVICE_LEVEL#{service_level_id}")
+    return f"contact {found.id}" if isinstance(found, Contact) else None

@@ -1,0 +1,104 @@
+"""A contact's ledger: invoices raise what they owe, payments and credit notes lower it.
+
+Amounts are ``Decimal`` from the request string to the stored number and back. Balances
+are kept per currency; nothing converts between currencies.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.clock import iso, new_id, now
+from chalicelib.errors import InvalidInput, NotFound
+from chalicelib.store.db import condition_failed, transaction
+from chalicelib.store.models import Contact, Item, LedgerEntry
+from chalicelib.validation import Field, choice, currency, iso_date, money, parse_fields, text
+
+SIGN = {"invoice": Decimal(1), "payment": Decimal(-1), "credit_note": Decimal(-1)}
+
+ENTRY_SPEC = {
+    "type": Field(choice(*SIGN), required=True),
+    "reference": Field(text(80), required=True),
+    "amount": Field(money, required=True),
+    "currency": Field(currency, required=True),
+    "date": Field(iso_date, required=True),
+    "due_date": Field(iso_date, nullable=True),
+}
+
+
+def _money(value: Decimal) -> str:
+    return format(value.quantize(Decimal("0.01")), "f")
+
+
+def present(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "type": entry.type,
+        "reference": entry.reference,
+        "amount": _money(entry.amount),
+        "currency": entry.currency,
+        "date": entry.date,
+        "due_date": entry.due_date,
+        "created_at": entry.created_at,
+        "created_by": entry.created_by,
+    }
+
+
+def add_entry(contact_id: str, body: dict[str, Any], actor: str) -> LedgerEntry:
+    values = parse_fields(body, ENTRY_SPEC)
+    if values.get("due_date") and values["type"] != "invoice":
+        raise InvalidInput("Only an invoice has a due date.", field="due_date")
+    if values.get("due_date") and values["due_date"] < values["date"]:
+        raise InvalidInput("The due date cannot be before the date.", field="due_date")
+
+    entry_id = new_id()
+    moment = now()
+    entry = LedgerEntry(
+        f"CONTACT#{contact_id}",
+        # The creation time keeps entries of one day in the order they were added.
+        LedgerEntry.sort_key(values["date"], f"{iso(moment)}#{entry_id}"),
+        contact_id=contact_id,
+        id=entry_id,
+        type=values["type"],
+        reference=values["reference"],
+        amount=values["amount"],
+        currency=values["currency"],
+        date=values["date"],
+        due_date=values.get("due_date"),
+        created_at=moment,
+        created_by=actor,
+    )
+    try:
+        with transaction() as writes:
+            writes.condition_check(Contact, *Contact.key(contact_id), condition=Contact.pk.exists())
+            writes.save(entry, condition=LedgerEntry.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            raise NotFound("No contact has this id.") from exc
+        raise
+    return entry
+
+
+def statement(contact_id: str) -> dict[str, Any]:
+    """Every entry in date order with a running balance per currency; one query."""
+    items: list[Item] = list(Item.query(f"CONTACT#{contact_id}"))
+    if not any(isinstance(item, Contact) for item in items):
+        raise NotFound("No contact has this id.")
+
+    balances: dict[str, Decimal] = defaultdict(Decimal)
+    lines = []
+    for entry in items:
+        if not isinstance(entry, LedgerEntry):
+            continue
+        balances[entry.currency] += SIGN[entry.type] * entry.amount
+        lines.append({**present(entry), "balance": _money(balances[entry.currency])})
+    return {
+        "contact_id": contact_id,
+        "entries": lines,
+        "balances": {code: _money(amount) for code, amount in sorted(balances.items())},
+        "outstanding": {code: _money(amount) for code, amount in sorted(balances.items()) if amount > 0},
+    }

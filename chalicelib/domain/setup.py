@@ -1,0 +1,236 @@
+"""Setup lists and settings, kept together in one versioned config item.
+
+Every request needs some of them (status names, defaults, targets), so they live in one
+item that the request's first batch read fetches with the session. Edits are
+read-modify-write with a version condition, retried when another edit got there first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.exceptions import PutError
+
+from chalicelib.clock import new_id
+from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.store.db import condition_failed
+from chalicelib.store.models import Config, Item
+from chalicelib.validation import Field, boolean, email, identifier, integer, parse_fields, text
+
+COLLECTIONS: dict[str, dict[str, Field]] = {
+    "service_levels": {
+        "name": Field(text(80), required=True),
+        "rank": Field(integer(1, 999), required=True),
+        "response_hours": Field(integer(1, 8760), required=True),
+        "resolution_hours": Field(integer(1, 8760), required=True),
+    },
+    "categories": {
+        "name": Field(text(80), required=True),
+    },
+    "statuses": {
+        "name": Field(text(80), required=True),
+        "customer_label": Field(text(80), required=True),
+        "order": Field(integer(0, 999), required=True),
+        "closed": Field(boolean, required=True),
+    },
+    "rating_options": {
+        "label": Field(text(80), required=True),
+        "score": Field(integer(0, 100), required=True),
+    },
+}
+
+# How each list is ordered when shown.
+_ORDER: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "service_levels": lambda entry: (entry["rank"], entry["name"].lower()),
+    "categories": lambda entry: entry["name"].lower(),
+    "statuses": lambda entry: (entry["order"], entry["name"].lower()),
+    "rating_options": lambda entry: (-entry["score"], entry["label"].lower()),
+}
+
+# Settings that name an entry of a list, and which list.
+SETTING_REFERENCES = {
+    "default_status_id": "statuses",
+    "customer_reply_status_id": "statuses",
+    "default_service_level_id": "service_levels",
+}
+
+SETTINGS_SPEC: dict[str, Field] = {
+    "portal_enabled": Field(boolean, required=True),
+    "registration_enabled": Field(boolean, required=True),
+    "default_status_id": Field(identifier, required=True, nullable=True),
+    "customer_reply_status_id": Field(identifier, required=True, nullable=True),
+    "default_service_level_id": Field(identifier, required=True, nullable=True),
+    "notify_email_enabled": Field(boolean, required=True),
+    "notify_sms_enabled": Field(boolean, required=True),
+    "sender_email": Field(email, required=True, nullable=True),
+    "staff_notify_email": Field(email, required=True, nullable=True),
+}
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "portal_enabled": True,
+    "registration_enabled": False,
+    "default_status_id": None,
+    "customer_reply_status_id": None,
+    "default_service_level_id": None,
+    "notify_email_enabled": True,
+    "notify_sms_enabled": False,
+    "sender_email": None,
+    "staff_notify_email": None,
+}
+
+# Below this rank number every ticket sorts: tickets without a service level come last.
+NO_RANK = 9999
+
+
+@dataclass
+class SetupConfig:
+    """The decoded config item. ``version`` is None until the item is first written."""
+
+    version: int | None = None
+    settings: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
+    lists: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=lambda: {name: {} for name in COLLECTIONS}
+    )
+
+    @classmethod
+    def from_item(cls, item: Item | None) -> SetupConfig:
+        if not isinstance(item, Config):
+            return cls()
+        data = json.loads(item.data)
+        config = cls(version=item.version)
+        config.settings.update(data.get("settings", {}))
+        for name in COLLECTIONS:
+            config.lists[name] = data.get(name, {})
+        return config
+
+    def to_json(self) -> str:
+        return json.dumps({"settings": self.settings, **self.lists}, sort_keys=True)
+
+    # -- look-ups used across the domain ---------------------------------------------
+
+    def entry(self, collection: str, entry_id: str | None) -> dict[str, Any] | None:
+        if entry_id is None:
+            return None
+        return self.lists[collection].get(entry_id)
+
+    def require(self, collection: str, entry_id: str, field_name: str) -> dict[str, Any]:
+        found = self.entry(collection, entry_id)
+        if found is None:
+            raise InvalidInput(f"'{field_name}' names no existing entry.", field=field_name)
+        return found
+
+    def rank(self, service_level_id: str | None) -> int:
+        level = self.entry("service_levels", service_level_id)
+        return int(level["rank"]) if level else NO_RANK
+
+    def is_closed(self, status_id: str | None) -> bool:
+        status = self.entry("statuses", status_id)
+        return bool(status and status["closed"])
+
+    def ordered(self, collection: str) -> list[dict[str, Any]]:
+        entries = [{"id": key, **value} for key, value in self.lists[collection].items()]
+        return sorted(entries, key=_ORDER[collection])
+
+
+def load() -> SetupConfig:
+    """A consistent read of the config, for edits."""
+    try:
+        item = Config.get(*Config.key(), consistent_read=True)
+    except Config.DoesNotExist:
+        return SetupConfig()
+    return SetupConfig.from_item(item)
+
+
+def _save(config: SetupConfig) -> None:
+    item = Config(*Config.key(), data=config.to_json())
+    if config.version is None:
+        item.save(condition=Config.pk.does_not_exist(), add_version_condition=False)
+    else:
+        item.version = config.version
+        item.save()
+
+
+def edit(change: Callable[[SetupConfig], Any], attempts: int = 4) -> Any:
+    """Apply ``change`` to the latest config and save it; retry if an edit raced us."""
+    for _ in range(attempts):
+        config = load()
+        result = change(config)
+        try:
+            _save(config)
+        except PutError as exc:
+            if condition_failed(exc):
+                continue
+            raise
+        return result
+    raise Conflict("The setup is being changed by someone else right now; try again.")
+
+
+# -- list entries --------------------------------------------------------------------
+
+
+def create_entry(collection: str, body: dict[str, Any]) -> dict[str, Any]:
+    values = parse_fields(body, COLLECTIONS[collection])
+    entry_id = new_id()
+
+    def change(config: SetupConfig) -> dict[str, Any]:
+        config.lists[collection][entry_id] = values
+        return {"id": entry_id, **values}
+
+    created: dict[str, Any] = edit(change)
+    return created
+
+
+def update_entry(collection: str, entry_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    values = parse_fields(body, COLLECTIONS[collection], partial=True)
+
+    def change(config: SetupConfig) -> dict[str, Any]:
+        current = config.lists[collection].get(entry_id)
+        if current is None:
+            raise NotFound()
+        current.update(values)
+        return {"id": entry_id, **current}
+
+    updated: dict[str, Any] = edit(change)
+    return updated
+
+
+def delete_entry(collection: str, entry_id: str, in_use: Callable[[str], str | None]) -> None:
+    """Delete an entry unless ``in_use`` names something that still refers to it."""
+
+    def change(config: SetupConfig) -> None:
+        if entry_id not in config.lists[collection]:
+            raise NotFound()
+        for setting, target in SETTING_REFERENCES.items():
+            if target == collection and config.settings.get(setting) == entry_id:
+                raise Conflict(f"It is the setting '{setting}'; change that first.")
+        user = in_use(entry_id)
+        if user:
+            raise Conflict(f"It is still used by {user}.")
+        del config.lists[collection][entry_id]
+
+    edit(change)
+
+
+# -- settings ------------------------------------------------------------------------
+
+
+def replace_settings(body: dict[str, Any]) -> dict[str, Any]:
+    values = parse_fields(body, SETTINGS_SPEC)
+
+    def change(config: SetupConfig) -> dict[str, Any]:
+        for setting, collection in SETTING_REFERENCES.items():
+            if values[setting] is not None:
+                config.require(collection, values[setting], setting)
+        if values["customer_reply_status_id"] and config.is_closed(values["customer_reply_status_id"]):
+            raise InvalidInput(
+                "A customer reply must not close the ticket: pick an open status.",
+                field="customer_reply_status_id",
+            )
+        config.settings = values
+        return dict(values)
+
+    replaced: dict[str, Any] = edit(change)
+    return replaced

@@ -1,0 +1,235 @@
+"""Staff users, their sign-in, and the API tokens that carry it.
+
+A token reads ``<staff id>.<secret>``. Only the SHA-256 of the whole token is stored, so
+a leaked table gives no usable tokens. Carrying the staff id lets one batch read fetch the
+token, the staff member (live role and active flag) and the config together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, NoReturn
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from chalicelib.clock import new_id, now
+from chalicelib.domain import passwords, throttle
+from chalicelib.domain.setup import SetupConfig
+from chalicelib.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    StaleVersion,
+)
+from chalicelib.store.cursor import decode_cursor, encode_cursor
+from chalicelib.store.db import Key, condition_failed, get_many, transaction
+from chalicelib.store.models import Config, EmailClaim, Item, Staff, StaffToken
+from chalicelib.validation import Field, boolean, choice, email, integer, parse_fields, password, text
+
+ROLES = ("admin", "agent")
+TOKEN_LIFETIME = timedelta(hours=8)
+LOGIN_PER_ACCOUNT = throttle.Limit("staff-login-account", attempts=5, window_seconds=900)
+LOGIN_PER_ADDRESS = throttle.Limit("staff-login-address", attempts=20, window_seconds=900)
+
+CREATE_SPEC = {
+    "email": Field(email, required=True),
+    "name": Field(text(120), required=True),
+    "role": Field(choice(*ROLES), required=True),
+    "password": Field(password, required=True),
+}
+UPDATE_SPEC = {
+    "name": Field(text(120)),
+    "role": Field(choice(*ROLES)),
+    "active": Field(boolean),
+    "password": Field(password),
+    "version": Field(integer(1, 2**53), required=True),
+}
+LOGIN_SPEC = {"email": Field(text(254), required=True), "password": Field(text(256), required=True)}
+
+
+@dataclass
+class StaffContext:
+    """Who is calling, the config, and any other items fetched in the same batch."""
+
+    staff: Staff
+    config: SetupConfig
+    items: dict[Key, Item]
+    token_hash: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.staff.role == "admin"
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise Forbidden("Only an admin may change setup, settings or staff.")
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- sign-in -------------------------------------------------------------------------
+
+
+def login(body: dict[str, Any], client_address: str) -> dict[str, Any]:
+    """Exchange email and password for a token; one answer for every kind of failure."""
+    values = parse_fields(body, LOGIN_SPEC)
+    address = values["email"].lower()
+    limits = [(LOGIN_PER_ACCOUNT, address), (LOGIN_PER_ADDRESS, client_address)]
+    throttle.check(limits)
+
+    member = next(iter(Staff.lookup.query(f"STAFF_EMAIL#{address}", limit=1)), None)
+    stored_hash = member.password_hash if isinstance(member, Staff) else None
+    verified = passwords.verify_password(stored_hash, values["password"])
+    if not verified or not isinstance(member, Staff) or not member.active:
+        throttle.record_failure(limits)
+        raise NotAuthenticated("Email or password is wrong.")
+
+    throttle.clear(LOGIN_PER_ACCOUNT, address)
+    if passwords.needs_rehash(member.password_hash):
+        member.update(actions=[Staff.password_hash.set(passwords.hash_password(values["password"]))])
+    token = f"{member.id}.{secrets.token_urlsafe(32)}"
+    expires_at = now() + TOKEN_LIFETIME
+    StaffToken(
+        *StaffToken.key(_hash_token(token)),
+        staff_id=member.id,
+        created_at=now(),
+        expires_at=expires_at,
+        ttl=expires_at,
+    ).save()
+    return {"token": token, "expires_at": expires_at, "staff": present(member)}
+
+
+def authenticate(authorization: str | None, extra_keys: Sequence[Key] = ()) -> StaffContext:
+    """Check a bearer token; fetch the caller, the config and ``extra_keys`` in one read."""
+    scheme, _, token = (authorization or "").partition(" ")
+    staff_id, dot, secret = token.strip().partition(".")
+    if scheme.lower() != "bearer" or not dot or not staff_id or not secret or len(token) > 200:
+        raise NotAuthenticated()
+    token_hash = _hash_token(token.strip())
+    token_key = StaffToken.key(token_hash)
+    staff_key = Staff.key(staff_id)
+    items = get_many([token_key, staff_key, Config.key(), *extra_keys])
+
+    stored = items.get(token_key)
+    member = items.get(staff_key)
+    # Expired tokens linger until DynamoDB's TTL sweep removes them: check the time here.
+    if not isinstance(stored, StaffToken) or stored.expires_at <= now() or stored.staff_id != staff_id:
+        raise NotAuthenticated()
+    if not isinstance(member, Staff) or not member.active:
+        raise NotAuthenticated()
+    return StaffContext(
+        staff=member,
+        config=SetupConfig.from_item(items.get(Config.key())),
+        items=items,
+        token_hash=token_hash,
+    )
+
+
+def logout(context: StaffContext) -> None:
+    StaffToken(*StaffToken.key(context.token_hash)).delete()
+
+
+# -- staff records -------------------------------------------------------------------
+
+
+def present(member: Staff) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "email": member.email,
+        "name": member.name,
+        "role": member.role,
+        "active": member.active,
+        "created_at": member.created_at,
+        "updated_at": member.updated_at,
+        "version": member.version,
+    }
+
+
+def create(body: dict[str, Any]) -> Staff:
+    values = parse_fields(body, CREATE_SPEC)
+    return create_staff(values["email"], values["name"], values["role"], values["password"])
+
+
+def create_staff(address: str, name: str, role: str, plain_password: str) -> Staff:
+    address = address.lower()
+    staff_id = new_id()
+    moment = now()
+    member = Staff(
+        *Staff.key(staff_id),
+        id=staff_id,
+        email=address,
+        name=name,
+        role=role,
+        active=True,
+        password_hash=passwords.hash_password(plain_password),
+        created_at=moment,
+        updated_at=moment,
+        lookup_pk=f"STAFF_EMAIL#{address}",
+        list_pk="STAFF",
+        list_sk=f"{name.lower()}#{staff_id}",
+    )
+    claim = EmailClaim(*EmailClaim.key("staff", address), owner_id=staff_id)
+    try:
+        with transaction() as writes:
+            writes.save(claim, condition=EmailClaim.pk.does_not_exist())
+            writes.save(member, condition=Staff.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            raise Conflict("A staff member with this email already exists.", field="email") from exc
+        raise
+    member.version = 1
+    return member
+
+
+def get(staff_id: str) -> Staff:
+    found = get_many([Staff.key(staff_id)]).get(Staff.key(staff_id))
+    if not isinstance(found, Staff):
+        raise NotFound("No staff member has this id.")
+    return found
+
+
+def list_page(limit: int, cursor: str | None) -> tuple[list[Staff], str | None]:
+    result = Staff.listing.query("STAFF", limit=limit, last_evaluated_key=decode_cursor(cursor, "staff"))
+    members = [member for member in result if isinstance(member, Staff)]
+    return members, encode_cursor(result.last_evaluated_key, "staff")
+
+
+def update(context: StaffContext, staff_id: str, body: dict[str, Any]) -> Staff:
+    values = parse_fields(body, UPDATE_SPEC, partial=True)
+    if "version" not in values:
+        raise InvalidInput("The field 'version' is required.", field="version")
+    member = get(staff_id)
+    if staff_id == context.staff.id and (values.get("role") == "agent" or values.get("active") is False):
+        raise InvalidInput("You cannot demote or deactivate yourself.", field="role" if "role" in values else "active")
+    if member.version != values["version"]:
+        raise_stale(member)
+
+    actions = [Staff.updated_at.set(now())]
+    if "name" in values:
+        actions += [Staff.name.set(values["name"]), Staff.list_sk.set(f"{values['name'].lower()}#{staff_id}")]
+    if "role" in values:
+        actions.append(Staff.role.set(values["role"]))
+    if "active" in values:
+        actions.append(Staff.active.set(values["active"]))
+    if "password" in values:
+        actions.append(Staff.password_hash.set(passwords.hash_password(values["password"])))
+    try:
+        member.update(actions=actions)
+    except UpdateError as exc:
+        if condition_failed(exc):
+            raise_stale(get(staff_id))
+        raise
+    return member
+
+
+def raise_stale(member: Staff) -> NoReturn:
+    raise StaleVersion(current=present(member))
+

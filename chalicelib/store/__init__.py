@@ -1,0 +1,1 @@
+"""Persistence: the PynamoDB models of the single table, key layout and cursors."""

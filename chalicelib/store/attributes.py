@@ -1,0 +1,21 @@
+"""Attribute types PynamoDB lacks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.attributes import Attribute
+from pynamodb.constants import NUMBER
+
+
+class DecimalAttribute(Attribute[Decimal]):
+    """A DynamoDB number read and written as ``Decimal``, never through float."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: Decimal) -> str:
+        return format(value, "f")
+
+    def deserialize(self, value: Any) -> Decimal:
+        return Decimal(value)

@@ -1,0 +1,65 @@
+"""Small helpers over PynamoDB: batch reads, transactions, translated failures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.settings import region_from_env
+from chalicelib.store.models import Item
+
+Key = tuple[str, str]
+
+
+def get_many(keys: Iterable[Key]) -> dict[Key, Item]:
+    """Read up to 100 items of any kind in one BatchGetItem; missing keys are absent."""
+    unique = list(dict.fromkeys(keys))
+    if not unique:
+        return {}
+    return {(item.pk, item.sk): item for item in Item.batch_get(unique)}
+
+
+def get_one(key: Key) -> Item | None:
+    found = get_many([key])
+    return found.get(key)
+
+
+@lru_cache(maxsize=1)
+def _connection() -> Connection:
+    return Connection(region=region_from_env())
+
+
+def transaction() -> TransactWrite:
+    """A write transaction; use as a context manager, it commits on exit."""
+    return TransactWrite(connection=_connection())
+
+
+def condition_failed(exc: PutError | UpdateError | TransactWriteError) -> bool:
+    """Whether a write failed only because one of its conditions did not hold."""
+    code = exc.cause_response_code
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons: Sequence[Any] = getattr(exc, "cancellation_reasons", None) or []
+        return any(reason and reason.code == "ConditionalCheckFailed" for reason in reasons)
+    return False
+
+
+def failed_positions(exc: TransactWriteError) -> list[int]:
+    """Positions, in write order, of the transaction items whose condition failed."""
+    reasons = exc.cancellation_reasons or []
+    return [
+        position
+        for position, reason in enumerate(reasons)
+        if reason and reason.code == "ConditionalCheckFailed"
+    ]
+
+
+def first_referrer(target: str) -> Item | None:
+    """Any one item whose ``ref_pk`` names ``target`` (say ``SERVICE_LEVEL#<id>``)."""
+    return next(iter(Item.refs.query(target, limit=1)), None)

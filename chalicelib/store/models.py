@@ -1,0 +1,266 @@
+"""The single-table layout: one base model, one subclass per entity.
+
+``docs/data-model.md`` lists every key and index with the access pattern it serves;
+keep the two in step. The CloudFormation table in ``infra/`` is checked against the
+indexes declared here by ``tests/infra/test_template.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.settings import region_from_env, table_name_from_env
+from chalicelib.store.attributes import DecimalAttribute
+
+# Ticket list dimensions: the attribute holding the partition value of each one.
+TICKET_DIMENSIONS = {
+    "all": "all_pk",
+    "status": "status_pk",
+    "category": "category_pk",
+    "service_level": "sl_pk",
+    "assignee": "assignee_pk",
+    "contact": "contact_pk",
+}
+# Ticket list orders: the attribute holding the sort value of each one.
+TICKET_ORDERS = {"priority": "prio_sk", "newest": "new_sk"}
+
+
+def _index(name: str, hash_attr: str, range_attr: str | None = None) -> GlobalSecondaryIndex:
+    """A global index with every attribute projected, so one query answers a page."""
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    fields: dict[str, Any] = {"Meta": meta, hash_attr: UnicodeAttribute(hash_key=True)}
+    if range_attr:
+        fields[range_attr] = UnicodeAttribute(range_key=True)
+    index_class = type(f"Index_{name.replace('-', '_')}", (GlobalSecondaryIndex,), fields)
+    return index_class()
+
+
+def ticket_index(dimension: str, order: str) -> GlobalSecondaryIndex:
+    """The index that lists tickets of one dimension in one order."""
+    index: GlobalSecondaryIndex = getattr(Item, f"{dimension}_by_{order}")
+    return index
+
+
+class Item(Model):
+    """Every item of the table. Index attributes live here: PynamoDB needs them on the base."""
+
+    class Meta:
+        table_name = table_name_from_env()
+        region = region_from_env()
+        billing_mode = "PAY_PER_REQUEST"
+        stream_view_type = "NEW_AND_OLD_IMAGES"
+        max_retry_attempts = 3
+        connect_timeout_seconds = 2
+        read_timeout_seconds = 5
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    ttl = TTLAttribute(null=True)
+
+    all_pk = UnicodeAttribute(null=True)
+    status_pk = UnicodeAttribute(null=True)
+    category_pk = UnicodeAttribute(null=True)
+    sl_pk = UnicodeAttribute(null=True)
+    assignee_pk = UnicodeAttribute(null=True)
+    contact_pk = UnicodeAttribute(null=True)
+    prio_sk = UnicodeAttribute(null=True)
+    new_sk = UnicodeAttribute(null=True)
+    open_pk = UnicodeAttribute(null=True)
+    due_sk = UnicodeAttribute(null=True)
+    lookup_pk = UnicodeAttribute(null=True)
+    list_pk = UnicodeAttribute(null=True)
+    list_sk = UnicodeAttribute(null=True)
+    ref_pk = UnicodeAttribute(null=True)
+    ref_sk = UnicodeAttribute(null=True)
+
+    # Ticket lists: one index per (dimension, order); see TICKET_DIMENSIONS/TICKET_ORDERS.
+    all_by_priority = _index("all-priority", "all_pk", "prio_sk")
+    all_by_newest = _index("all-newest", "all_pk", "new_sk")
+    status_by_priority = _index("status-priority", "status_pk", "prio_sk")
+    status_by_newest = _index("status-newest", "status_pk", "new_sk")
+    category_by_priority = _index("category-priority", "category_pk", "prio_sk")
+    category_by_newest = _index("category-newest", "category_pk", "new_sk")
+    service_level_by_priority = _index("service_level-priority", "sl_pk", "prio_sk")
+    service_level_by_newest = _index("service_level-newest", "sl_pk", "new_sk")
+    assignee_by_priority = _index("assignee-priority", "assignee_pk", "prio_sk")
+    assignee_by_newest = _index("assignee-newest", "assignee_pk", "new_sk")
+    contact_by_priority = _index("contact-priority", "contact_pk", "prio_sk")
+    contact_by_newest = _index("contact-newest", "contact_pk", "new_sk")
+    open_due = _index("open-due", "open_pk", "due_sk")
+    lookup = _index("lookup", "lookup_pk")
+    listing = _index("listing", "list_pk", "list_sk")
+    refs = _index("refs", "ref_pk", "ref_sk")
+
+
+# -- setup ---------------------------------------------------------------------------
+
+
+class Config(Item, discriminator="config"):
+    """Settings and every setup list in one item: one read serves any request.
+
+    ``data`` holds JSON (see ``chalicelib.domain.setup``); edits are version-checked.
+    """
+
+    data = UnicodeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key() -> tuple[str, str]:
+        return ("SETUP", "CONFIG")
+
+
+class Counter(Item, discriminator="counter"):
+    value = NumberAttribute(default=0)
+
+    @staticmethod
+    def ticket_number_key() -> tuple[str, str]:
+        return ("COUNTER", "TICKET_NUMBER")
+
+
+# -- people --------------------------------------------------------------------------
+
+
+class EmailClaim(Item, discriminator="email_claim"):
+    """Holds an address for one owner: a conditional put makes emails unique."""
+
+    owner_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(scope: str, email: str) -> tuple[str, str]:
+        return (f"EMAIL#{scope}#{email}", "CLAIM")
+
+
+class Contact(Item, discriminator="contact"):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    company = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)
+    service_level_id = UnicodeAttribute(null=True)
+    notify_email = BooleanAttribute(default=True)
+    notify_sms = BooleanAttribute(default=False)
+    portal_state = UnicodeAttribute(default="none")
+    password_hash = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key(contact_id: str) -> tuple[str, str]:
+        return (f"CONTACT#{contact_id}", "PROFILE")
+
+
+class LedgerEntry(Item, discriminator="ledger"):
+    contact_id = UnicodeAttribute()
+    id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    reference = UnicodeAttribute()
+    amount = DecimalAttribute()
+    currency = UnicodeAttribute()
+    date = UnicodeAttribute()
+    due_date = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+
+    @staticmethod
+    def sort_key(date: str, entry_id: str) -> str:
+        return f"LEDGER#{date}#{entry_id}"
+
+
+class Staff(Item, discriminator="staff"):
+    id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    active = BooleanAttribute(default=True)
+    password_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key(staff_id: str) -> tuple[str, str]:
+        return (f"STAFF#{staff_id}", "PROFILE")
+
+
+class StaffToken(Item, discriminator="staff_token"):
+    """An API token, stored under the SHA-256 of its secret part."""
+
+    staff_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(token_hash: str) -> tuple[str, str]:
+        return (f"TOKEN#{token_hash}", "TOKEN")
+
+
+class Throttle(Item, discriminator="throttle"):
+    """Failed attempts of one scope and key within one fixed window."""
+
+    count = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(scope: str, subject_hash: str, window: int) -> tuple[str, str]:
+        return (f"THROTTLE#{scope}#{subject_hash}", f"WINDOW#{window}")
+
+
+# -- tickets -------------------------------------------------------------------------
+
+
+class Ticket(Item, discriminator="ticket"):
+    number = NumberAttribute()
+    subject = UnicodeAttribute()
+    body = UnicodeAttribute()
+    source = UnicodeAttribute()
+    contact_id = UnicodeAttribute()
+    category_id = UnicodeAttribute(null=True)
+    service_level_id = UnicodeAttribute(null=True)
+    status_id = UnicodeAttribute(null=True)
+    assignee_id = UnicodeAttribute(null=True)
+    closed = BooleanAttribute(default=False)
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    closed_at = UTCDateTimeAttribute(null=True)
+    response_due_at = UTCDateTimeAttribute(null=True)
+    resolution_due_at = UTCDateTimeAttribute(null=True)
+    note_count = NumberAttribute(default=0)
+    version = VersionAttribute()
+
+    @staticmethod
+    def partition(number: int) -> str:
+        return f"TICKET#{number:010d}"
+
+    @classmethod
+    def key(cls, number: int) -> tuple[str, str]:
+        return (cls.partition(number), "TICKET")
+
+
+class Note(Item, discriminator="note"):
+    ticket_number = NumberAttribute()
+    id = UnicodeAttribute()
+    body = UnicodeAttribute()
+    public = BooleanAttribute()
+    author_type = UnicodeAttribute()
+    author_id = UnicodeAttribute()
+    author_name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def sort_key(created_iso: str, note_id: str) -> str:
+        return f"NOTE#{created_iso}#{note_id}"

@@ -1,0 +1,1 @@
+"""The DynamoDB stream of the table: decoding changes into events, handling them."""

@@ -1,0 +1,82 @@
+"""Domain events decoded from DynamoDB stream records.
+
+Only ticket and note changes make events. A TTL deletion (the service itself removing an
+expired item) makes none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.store.models import Item, Note, Ticket
+
+# Fields whose change staff or customers care about, in the order they are reported.
+WATCHED_TICKET_FIELDS = ("status_id", "assignee_id", "category_id", "service_level_id")
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    name: str
+    ticket_number: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class MalformedRecord(ValueError):
+    """A stream record that cannot be read as an item of this table."""
+
+
+def _image(record: dict[str, Any], which: str) -> Item | None:
+    raw = record.get("dynamodb", {}).get(which)
+    if not raw:
+        return None
+    try:
+        return Item.from_raw_data(raw)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise MalformedRecord(f"cannot decode {which}") from exc
+
+
+def _is_ttl_expiry(record: dict[str, Any]) -> bool:
+    identity = record.get("userIdentity") or {}
+    return identity.get("type") == "Service" and identity.get("principalId") == "dynamodb.amazonaws.com"
+
+
+def decode(record: dict[str, Any]) -> list[DomainEvent]:
+    """The events one stream record stands for (often none)."""
+    name = record.get("eventName")
+    if name not in ("INSERT", "MODIFY", "REMOVE"):
+        raise MalformedRecord(f"unknown eventName {name!r}")
+    if name == "REMOVE" or _is_ttl_expiry(record):
+        return []
+    new = _image(record, "NewImage")
+    old = _image(record, "OldImage")
+
+    if isinstance(new, Ticket) and name == "INSERT":
+        return [
+            DomainEvent(
+                "ticket_created",
+                new.number,
+                {"contact_id": new.contact_id, "source": new.source, "status_id": new.status_id},
+            )
+        ]
+    if isinstance(new, Ticket) and isinstance(old, Ticket):
+        events = []
+        for attribute in WATCHED_TICKET_FIELDS:
+            before, after = getattr(old, attribute), getattr(new, attribute)
+            if before != after:
+                events.append(DomainEvent(f"{attribute.removesuffix('_id')}_changed", new.number,
+                                          {"from": before, "to": after}))
+        if new.closed and not old.closed:
+            events.append(DomainEvent("ticket_closed", new.number, {"status_id": new.status_id}))
+        if old.closed and not new.closed:
+            events.append(DomainEvent("ticket_reopened", new.number, {"status_id": new.status_id}))
+        return events
+    if isinstance(new, Note) and name == "INSERT":
+        return [
+            DomainEvent(
+                "note_added",
+                new.ticket_number,
+                {"note_id": new.id, "public": new.public, "author_type": new.author_type},
+            )
+        ]
+    return []

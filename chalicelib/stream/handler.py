@@ -1,0 +1,47 @@
+"""The stream handler: every batch goes through Powertools' BatchProcessor.
+
+A record that fails is reported back by sequence number (partial batch response), so
+Lambda retries from it without re-running the records before it; one that cannot be
+decoded is logged and counted, then reported failed so the event source's on-failure
+destination receives it after its retries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.observability import logger, metrics
+from chalicelib.stream import events
+
+
+def handle_record(record: Any) -> None:
+    """Decode one record and act on its events. Raises to mark the record failed."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    raw = record.raw_event
+    try:
+        decoded = events.decode(raw)
+    except events.MalformedRecord as exc:
+        metrics.add_metric(name="MalformedRecords", unit=MetricUnit.Count, value=1)
+        logger.error("malformed stream record", extra={"reason": str(exc), "event_id": raw.get("eventID")})
+        raise
+    for event in decoded:
+        logger.info(
+            "ticket event",
+            extra={"event": event.name, "ticket_number": event.ticket_number, **event.data},
+        )
+
+
+def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Process a Lambda DynamoDB stream event; answer with the failed items."""
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    response: dict[str, Any] = process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )
+    return response

@@ -1,0 +1,171 @@
+"""Request field parsing: every failure names its field.
+
+A spec maps field names to ``Field``s. ``parse_fields`` rejects unknown fields, reports
+missing required ones and runs each parser; parsers raise ``ValueError`` with a message
+for a person, which becomes ``InvalidInput`` carrying the field name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from chalicelib.errors import InvalidInput
+
+Parser = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Field:
+    parse: Parser
+    required: bool = False
+    nullable: bool = False
+
+
+def parse_fields(
+    body: Mapping[str, Any], spec: Mapping[str, Field], *, partial: bool = False
+) -> dict[str, Any]:
+    """Validate ``body`` against ``spec``; with ``partial`` no field is required."""
+    for name in body:
+        if name not in spec:
+            raise InvalidInput(f"Unknown field '{name}'.", field=name)
+    if not partial:
+        for name, field in spec.items():
+            if field.required and body.get(name) is None:
+                raise InvalidInput(f"The field '{name}' is required.", field=name)
+    parsed: dict[str, Any] = {}
+    for name, value in body.items():
+        field = spec[name]
+        if value is None:
+            if field.required or not field.nullable:
+                raise InvalidInput(f"The field '{name}' cannot be null.", field=name)
+            parsed[name] = None
+            continue
+        try:
+            parsed[name] = field.parse(value)
+        except ValueError as exc:
+            raise InvalidInput(f"'{name}': {exc}", field=name) from exc
+    return parsed
+
+
+# -- parsers -------------------------------------------------------------------------
+
+
+def text(max_length: int, *, min_length: int = 1, multiline: bool = False) -> Parser:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("must be a string.")
+        cleaned = value.strip()
+        if len(cleaned) < min_length:
+            raise ValueError("must not be empty." if min_length == 1 else f"needs at least {min_length} characters.")
+        if len(cleaned) > max_length:
+            raise ValueError(f"must be at most {max_length} characters.")
+        if not multiline and re.search(r"[\r\n]", cleaned):
+            raise ValueError("must be a single line.")
+        if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", cleaned):
+            raise ValueError("contains control characters.")
+        return cleaned
+
+    return parse
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false.")
+    return value
+
+
+def integer(minimum: int, maximum: int) -> Parser:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("must be a whole number.")
+        if not minimum <= value <= maximum:
+            raise ValueError(f"must be between {minimum} and {maximum}.")
+        return value
+
+    return parse
+
+
+def choice(*options: str) -> Parser:
+    def parse(value: Any) -> str:
+        if value not in options:
+            raise ValueError("must be one of " + ", ".join(options) + ".")
+        return str(value)
+
+    return parse
+
+
+def email(value: Any) -> str:
+    """A deliverable-looking address, normalised (lower-case domain); no DNS lookup."""
+    from email_validator import EmailNotValidError, validate_email
+
+    if not isinstance(value, str) or len(value) > 254:
+        raise ValueError("must be an email address.")
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"is not a valid email address ({exc}).") from exc
+    return str(result.normalized)
+
+
+def phone(value: Any) -> str:
+    """An international number, returned in E.164 form."""
+    import phonenumbers
+
+    if not isinstance(value, str):
+        raise ValueError("must be a phone number in international form, like +4420 7946 0000.")
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("must be a phone number in international form, starting with +.") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("is not a valid phone number.")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def money(value: Any) -> Decimal:
+    """A positive amount given as a decimal string with at most two decimal places."""
+    if not isinstance(value, str):
+        raise ValueError('must be a decimal string such as "12.50".')
+    if not re.fullmatch(r"\d{1,12}(\.\d{1,2})?", value.strip()):
+        raise ValueError('must be a positive decimal string with at most two decimals, such as "12.50".')
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation as exc:
+        raise ValueError("is not a number.") from exc
+    if amount <= 0:
+        raise ValueError("must be greater than zero.")
+    return amount
+
+
+def currency(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValueError("must be a three-letter ISO 4217 code such as EUR.")
+    return value
+
+
+def iso_date(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a date as YYYY-MM-DD.")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise ValueError("must be a date as YYYY-MM-DD.") from exc
+
+
+def identifier(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+        raise ValueError("is not a valid id.")
+    return value
+
+
+def password(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string.")
+    if not 12 <= len(value) <= 256:
+        raise ValueError("must be between 12 and 256 characters.")
+    return value

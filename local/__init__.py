@@ -1,0 +1,1 @@
+"""Local-run tooling: moto, table creation, stream polling, demo data. Never deployed."""
