@@ -7,7 +7,14 @@ from typing import Any
 
 from chalice.app import Chalice, DynamoDBEvent
 
-from chalicelib.api import auth_routes, contact_routes, openapi_routes, setup_routes, staff_routes, ticket_routes
+from chalicelib.api import (
+    auth_routes,
+    contact_routes,
+    openapi_routes,
+    setup_routes,
+    staff_routes,
+    ticket_routes,
+)
 from chalicelib.observability import event_middleware, http_middleware
 from chalicelib.stream.handler import handle_batch
 

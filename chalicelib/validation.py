@@ -61,7 +61,9 @@ def text(max_length: int, *, min_length: int = 1, multiline: bool = False) -> Pa
             raise ValueError("must be a string.")
         cleaned = value.strip()
         if len(cleaned) < min_length:
-            raise ValueError("must not be empty." if min_length == 1 else f"needs at least {min_length} characters.")
+            raise ValueError(
+                "must not be empty." if min_length == 1 else f"needs at least {min_length} characters."
+            )
         if len(cleaned) > max_length:
             raise ValueError(f"must be at most {max_length} characters.")
         if not multiline and re.search(r"[\r\n]", cleaned):

@@ -77,7 +77,7 @@ def contact_tickets(contact_id: str) -> Response:
     params = query_params(bp.current_request, ["order", "state", "limit", "cursor"])
     query = tickets.TicketQuery(
         contact_id=contact_id,
-        order=choice_param(params, "order", ("newest", "priority"), "newest"),
+        order=choice_param(params, "order", ("newest", "priority"), "newest") or "newest",
         state=choice_param(params, "state", ("open", "closed"), None),
     )
     found, cursor = tickets.list_page(query, page_size(params), params.get("cursor"))
@@ -99,4 +99,3 @@ def add_transaction(contact_id: str) -> Response:
 def statement(contact_id: str) -> Response:
     staff_context(bp)
     return json_response(ledger.statement(contact_id))
-

@@ -136,7 +136,9 @@ def admin_context(bp: Blueprint, extra_keys: Sequence[Key] = ()) -> staff_domain
     return context
 
 
-def choice_param(params: dict[str, str], name: str, options: Sequence[str], default: str | None) -> str | None:
+def choice_param(
+    params: dict[str, str], name: str, options: Sequence[str], default: str | None
+) -> str | None:
     value = params.get(name)
     if value is None:
         return default

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.api.http import admin_context, endpoint, json_body, json_response, page, page_size, query_params
+from chalicelib.api.http import (
+    admin_context,
+    endpoint,
+    json_body,
+    json_response,
+    page,
+    page_size,
+    query_params,
+)
 from chalicelib.domain import staff
 
 bp = Blueprint(__name__)

@@ -23,8 +23,17 @@ from chalicelib.validation import identifier
 bp = Blueprint(__name__)
 
 LIST_PARAMS = (
-    "number", "status_id", "category_id", "service_level_id", "assignee_id", "contact_id",
-    "overdue", "state", "order", "limit", "cursor",
+    "number",
+    "status_id",
+    "category_id",
+    "service_level_id",
+    "assignee_id",
+    "contact_id",
+    "overdue",
+    "state",
+    "order",
+    "limit",
+    "cursor",
 )
 
 
@@ -70,9 +79,9 @@ def list_tickets() -> Response:
 def create_ticket() -> Response:
     body = json_body(bp.current_request)
     contact_id = body.get("contact_id")
-    extra: list[Key] = [Contact.key(contact_id)] if isinstance(contact_id, str) and contact_id else []
-    context = staff_context(bp, extra)
-    contact = context.items.get(Contact.key(contact_id)) if extra else None
+    contact_key = Contact.key(contact_id) if isinstance(contact_id, str) and contact_id else None
+    context = staff_context(bp, [contact_key] if contact_key else [])
+    contact = context.items.get(contact_key) if contact_key else None
     ticket = tickets.create(
         context.config,
         contact if isinstance(contact, Contact) else None,
@@ -104,8 +113,12 @@ def update_ticket(ticket_id: str) -> Response:
     ticket = context.items.get(Ticket.key(number))
     if not isinstance(ticket, Ticket):
         raise NotFound("No ticket has this number.")
-    assignee = context.items.get(Staff.key(assignee_id)) if isinstance(assignee_id, str) and assignee_id else None
-    updated, _ = tickets.update(context.config, ticket, body, assignee if isinstance(assignee, Staff) else None)
+    assignee = (
+        context.items.get(Staff.key(assignee_id)) if isinstance(assignee_id, str) and assignee_id else None
+    )
+    updated, _ = tickets.update(
+        context.config, ticket, body, assignee if isinstance(assignee, Staff) else None
+    )
     return json_response(tickets.present(updated))
 
 

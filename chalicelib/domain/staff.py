@@ -8,13 +8,14 @@ token, the staff member (live role and active flag) and the config together.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NoReturn
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.clock import new_id, now
 from chalicelib.domain import passwords, throttle
@@ -208,11 +209,13 @@ def update(context: StaffContext, staff_id: str, body: dict[str, Any]) -> Staff:
         raise InvalidInput("The field 'version' is required.", field="version")
     member = get(staff_id)
     if staff_id == context.staff.id and (values.get("role") == "agent" or values.get("active") is False):
-        raise InvalidInput("You cannot demote or deactivate yourself.", field="role" if "role" in values else "active")
+        raise InvalidInput(
+            "You cannot demote or deactivate yourself.", field="role" if "role" in values else "active"
+        )
     if member.version != values["version"]:
         raise_stale(member)
 
-    actions = [Staff.updated_at.set(now())]
+    actions: list[Action] = [Staff.updated_at.set(now())]
     if "name" in values:
         actions += [Staff.name.set(values["name"]), Staff.list_sk.set(f"{values['name'].lower()}#{staff_id}")]
     if "role" in values:
@@ -232,4 +235,3 @@ def update(context: StaffContext, staff_id: str, body: dict[str, Any]) -> Staff:
 
 def raise_stale(member: Staff) -> NoReturn:
     raise StaleVersion(current=present(member))
-

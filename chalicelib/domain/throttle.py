@@ -39,7 +39,7 @@ def check(checks: list[tuple[Limit, str]]) -> None:
     found = get_many(keys)
     for key, limit in keys.items():
         item = found.get(key)
-        if isinstance(item, Throttle) and item.count >= limit.attempts:
+        if isinstance(item, Throttle) and item.attempts >= limit.attempts:
             raise Throttled(retry_after=_window(limit)[1])
 
 
@@ -49,7 +49,7 @@ def record_failure(checks: list[tuple[Limit, str]]) -> None:
         counter = Throttle(*Throttle.key(limit.scope, _subject_hash(subject), window))
         counter.update(
             actions=[
-                Throttle.count.add(1),
+                Throttle.attempts.add(1),
                 Throttle.ttl.set(now() + timedelta(seconds=left + 60)),
                 Throttle.kind.set(Throttle),
             ]

@@ -267,8 +267,14 @@ class TicketQuery:
         return self._indexed("all", None)
 
     def _indexed(self, dimension: str, value: str | None) -> tuple[str, Any, Any, Any]:
-        prefixes = {"all": "TICKETS", "contact": "CONTACT#", "assignee": "ASSIGNEE#", "status": "STATUS#",
-                    "category": "CATEGORY#", "service_level": "SERVICE_LEVEL#"}
+        prefixes = {
+            "all": "TICKETS",
+            "contact": "CONTACT#",
+            "assignee": "ASSIGNEE#",
+            "status": "STATUS#",
+            "category": "CATEGORY#",
+            "service_level": "SERVICE_LEVEL#",
+        }
         partition = prefixes[dimension] if dimension == "all" else f"{prefixes[dimension]}{value or 'none'}"
         condition = None
         if self.order == "priority" and self.state in ("open", "closed"):
@@ -355,7 +361,9 @@ def update(
         raise InvalidInput("'assignee_id' names no active staff member.", field="assignee_id")
 
     changes = {
-        name: (getattr(ticket, name), value) for name, value in values.items() if getattr(ticket, name) != value
+        name: (getattr(ticket, name), value)
+        for name, value in values.items()
+        if getattr(ticket, name) != value
     }
     if not changes:
         return ticket, {}
@@ -374,9 +382,16 @@ def update(
         ticket.closed = closing
     ticket.updated_at = moment
 
-    fields = [
-        Ticket.status_id, Ticket.category_id, Ticket.service_level_id, Ticket.assignee_id,
-        Ticket.closed, Ticket.closed_at, Ticket.response_due_at, Ticket.resolution_due_at, Ticket.updated_at,
+    fields: list[Any] = [
+        Ticket.status_id,
+        Ticket.category_id,
+        Ticket.service_level_id,
+        Ticket.assignee_id,
+        Ticket.closed,
+        Ticket.closed_at,
+        Ticket.response_due_at,
+        Ticket.resolution_due_at,
+        Ticket.updated_at,
     ]
     actions = [_set_or_remove(attribute, getattr(ticket, attribute.attr_name)) for attribute in fields]
     for name, value in _index_keys(ticket, config).items():

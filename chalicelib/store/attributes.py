@@ -19,3 +19,15 @@ class DecimalAttribute(Attribute[Decimal]):
 
     def deserialize(self, value: Any) -> Decimal:
         return Decimal(value)
+
+
+class IntegerAttribute(Attribute[int]):
+    """A DynamoDB number that is always whole: ticket numbers, counts."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: int) -> str:
+        return str(int(value))
+
+    def deserialize(self, value: Any) -> int:
+        return int(value)

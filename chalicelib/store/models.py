@@ -12,7 +12,6 @@ from typing import Any
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
-    NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -22,7 +21,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.settings import region_from_env, table_name_from_env
-from chalicelib.store.attributes import DecimalAttribute
+from chalicelib.store.attributes import DecimalAttribute, IntegerAttribute
 
 # Ticket list dimensions: the attribute holding the partition value of each one.
 TICKET_DIMENSIONS = {
@@ -123,7 +122,7 @@ class Config(Item, discriminator="config"):
 
 
 class Counter(Item, discriminator="counter"):
-    value = NumberAttribute(default=0)
+    value = IntegerAttribute(default=0)
 
     @staticmethod
     def ticket_number_key() -> tuple[str, str]:
@@ -212,7 +211,7 @@ class StaffToken(Item, discriminator="staff_token"):
 class Throttle(Item, discriminator="throttle"):
     """Failed attempts of one scope and key within one fixed window."""
 
-    count = NumberAttribute(default=0)
+    attempts = IntegerAttribute(default=0)
 
     @staticmethod
     def key(scope: str, subject_hash: str, window: int) -> tuple[str, str]:
@@ -223,7 +222,7 @@ class Throttle(Item, discriminator="throttle"):
 
 
 class Ticket(Item, discriminator="ticket"):
-    number = NumberAttribute()
+    number = IntegerAttribute()
     subject = UnicodeAttribute()
     body = UnicodeAttribute()
     source = UnicodeAttribute()
@@ -239,7 +238,7 @@ class Ticket(Item, discriminator="ticket"):
     closed_at = UTCDateTimeAttribute(null=True)
     response_due_at = UTCDateTimeAttribute(null=True)
     resolution_due_at = UTCDateTimeAttribute(null=True)
-    note_count = NumberAttribute(default=0)
+    note_count = IntegerAttribute(default=0)
     version = VersionAttribute()
 
     @staticmethod
@@ -252,7 +251,7 @@ class Ticket(Item, discriminator="ticket"):
 
 
 class Note(Item, discriminator="note"):
-    ticket_number = NumberAttribute()
+    ticket_number = IntegerAttribute()
     id = UnicodeAttribute()
     body = UnicodeAttribute()
     public = BooleanAttribute()

@@ -64,8 +64,11 @@ def decode(record: dict[str, Any]) -> list[DomainEvent]:
         for attribute in WATCHED_TICKET_FIELDS:
             before, after = getattr(old, attribute), getattr(new, attribute)
             if before != after:
-                events.append(DomainEvent(f"{attribute.removesuffix('_id')}_changed", new.number,
-                                          {"from": before, "to": after}))
+                events.append(
+                    DomainEvent(
+                        f"{attribute.removesuffix('_id')}_changed", new.number, {"from": before, "to": after}
+                    )
+                )
         if new.closed and not old.closed:
             events.append(DomainEvent("ticket_closed", new.number, {"status_id": new.status_id}))
         if old.closed and not new.closed:

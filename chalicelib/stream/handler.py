@@ -41,7 +41,7 @@ def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-    response: dict[str, Any] = process_partial_response(
+    response = process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )
-    return response
+    return dict(response)

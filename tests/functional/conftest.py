@@ -49,7 +49,9 @@ class Api:
 
     def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
         payload = body if isinstance(body, (str, bytes)) or body is None else json.dumps(body)
-        response = getattr(self.client.http, method.lower())(path, headers=self._headers(headers), body=payload)
+        response = getattr(self.client.http, method.lower())(
+            path, headers=self._headers(headers), body=payload
+        )
         response.data = json.loads(response.body) if response.body else None
         return response
 

@@ -1,0 +1,62 @@
+# Helpdesk: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The Lambda runtime follows the Python that packages: prefer 3.13, accept 3.11+.
+PYTHON_BOOT := $(shell for c in python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3) python3.12 python3.11 python3; do \
+	if $$c -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1; then echo $$c; break; fi; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAGE ?= dev
+PACKAGE_DIR ?= build/package
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help install run test lint typecheck unit functional infra-tests smoke bench package deploy clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed ## Create the virtual environment and install everything
+
+run: install ## Run the whole helpdesk locally on embedded moto, with demo data
+	$(PY) -m local
+
+lint: install ## ruff
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: install ## mypy
+	$(PY) -m mypy
+
+unit: install
+	$(PY) -m pytest tests/unit
+
+functional: install
+	$(PY) -m pytest tests/functional
+
+test: install lint typecheck ## Lint, type-check and run every test tier
+	$(PY) -m pytest
+
+bench: install ## DynamoDB round trips, items read and import time per operation
+	$(PY) -m tests.bench.run
+
+package: install ## Build the CloudFormation package into build/package
+	rm -rf $(PACKAGE_DIR)
+	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/template.json $(PACKAGE_DIR)
+
+deploy: package ## Deploy with CloudFormation (needs AWS credentials and DEPLOY_BUCKET)
+	@test -n "$(DEPLOY_BUCKET)" || { echo "set DEPLOY_BUCKET to an S3 bucket for the code"; exit 1; }
+	aws cloudformation package --template-file $(PACKAGE_DIR)/sam.json \
+		--s3-bucket $(DEPLOY_BUCKET) --output-template-file $(PACKAGE_DIR)/packaged.yaml
+	aws cloudformation deploy --template-file $(PACKAGE_DIR)/packaged.yaml \
+		--stack-name helpdesk-$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
+
+clean: ## Remove the virtual environment and build output
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
