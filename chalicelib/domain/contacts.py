@@ -6,7 +6,7 @@ from typing import Any, NoReturn
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.clock import new_id, now
+from chalicelib import clock
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from chalicelib.store.cursor import decode_cursor, encode_cursor
@@ -74,8 +74,8 @@ def _check_service_level(config: SetupConfig, values: dict[str, Any]) -> None:
 def create(config: SetupConfig, body: dict[str, Any]) -> Contact:
     values = parse_fields(body, CONTACT_SPEC)
     _check_service_level(config, values)
-    contact_id = new_id()
-    moment = now()
+    contact_id = clock.new_id()
+    moment = clock.now()
     contact = Contact(
         *Contact.key(contact_id),
         id=contact_id,
@@ -137,7 +137,7 @@ def update(config: SetupConfig, contact: Contact, body: dict[str, Any]) -> Conta
         contact.portal_state = "disabled"
     elif access == "enabled" and contact.portal_state == "disabled":
         contact.portal_state = "active" if contact.password_hash else "none"
-    contact.updated_at = now()
+    contact.updated_at = clock.now()
     for name, value in _index_keys(contact.id, contact.name, contact.email, contact.service_level_id).items():
         setattr(contact, name, value)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.clock import iso, new_id, now
+from chalicelib import clock
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.store.db import condition_failed, transaction
 from chalicelib.store.models import Contact, Item, LedgerEntry
@@ -55,12 +55,12 @@ def add_entry(contact_id: str, body: dict[str, Any], actor: str) -> LedgerEntry:
     if values.get("due_date") and values["due_date"] < values["date"]:
         raise InvalidInput("The due date cannot be before the date.", field="due_date")
 
-    entry_id = new_id()
-    moment = now()
+    entry_id = clock.new_id()
+    moment = clock.now()
     entry = LedgerEntry(
         f"CONTACT#{contact_id}",
         # The creation time keeps entries of one day in the order they were added.
-        LedgerEntry.sort_key(values["date"], f"{iso(moment)}#{entry_id}"),
+        LedgerEntry.sort_key(values["date"], f"{clock.iso(moment)}#{entry_id}"),
         contact_id=contact_id,
         id=entry_id,
         type=values["type"],

@@ -14,7 +14,7 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
-from chalicelib.clock import new_id
+from chalicelib import clock
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.store.db import condition_failed
 from chalicelib.store.models import Config, Item
@@ -173,7 +173,7 @@ def edit(change: Callable[[SetupConfig], Any], attempts: int = 4) -> Any:
 
 def create_entry(collection: str, body: dict[str, Any]) -> dict[str, Any]:
     values = parse_fields(body, COLLECTIONS[collection])
-    entry_id = new_id()
+    entry_id = clock.new_id()
 
     def change(config: SetupConfig) -> dict[str, Any]:
         config.lists[collection][entry_id] = values

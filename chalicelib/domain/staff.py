@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib.clock import new_id, now
+from chalicelib import clock
 from chalicelib.domain import passwords, throttle
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.errors import (
@@ -97,11 +97,11 @@ def login(body: dict[str, Any], client_address: str) -> dict[str, Any]:
     if passwords.needs_rehash(member.password_hash):
         member.update(actions=[Staff.password_hash.set(passwords.hash_password(values["password"]))])
     token = f"{member.id}.{secrets.token_urlsafe(32)}"
-    expires_at = now() + TOKEN_LIFETIME
+    expires_at = clock.now() + TOKEN_LIFETIME
     StaffToken(
         *StaffToken.key(_hash_token(token)),
         staff_id=member.id,
-        created_at=now(),
+        created_at=clock.now(),
         expires_at=expires_at,
         ttl=expires_at,
     ).save()
@@ -122,7 +122,7 @@ def authenticate(authorization: str | None, extra_keys: Sequence[Key] = ()) -> S
     stored = items.get(token_key)
     member = items.get(staff_key)
     # Expired tokens linger until DynamoDB's TTL sweep removes them: check the time here.
-    if not isinstance(stored, StaffToken) or stored.expires_at <= now() or stored.staff_id != staff_id:
+    if not isinstance(stored, StaffToken) or stored.expires_at <= clock.now() or stored.staff_id != staff_id:
         raise NotAuthenticated()
     if not isinstance(member, Staff) or not member.active:
         raise NotAuthenticated()
@@ -161,8 +161,8 @@ def create(body: dict[str, Any]) -> Staff:
 
 def create_staff(address: str, name: str, role: str, plain_password: str) -> Staff:
     address = address.lower()
-    staff_id = new_id()
-    moment = now()
+    staff_id = clock.new_id()
+    moment = clock.now()
     member = Staff(
         *Staff.key(staff_id),
         id=staff_id,
@@ -215,7 +215,7 @@ def update(context: StaffContext, staff_id: str, body: dict[str, Any]) -> Staff:
     if member.version != values["version"]:
         raise_stale(member)
 
-    actions: list[Action] = [Staff.updated_at.set(now())]
+    actions: list[Action] = [Staff.updated_at.set(clock.now())]
     if "name" in values:
         actions += [Staff.name.set(values["name"]), Staff.list_sk.set(f"{values['name'].lower()}#{staff_id}")]
     if "role" in values:

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from chalicelib.clock import now
+from chalicelib import clock
 from chalicelib.errors import Throttled
 from chalicelib.store.db import get_many
 from chalicelib.store.models import Throttle
@@ -26,7 +26,7 @@ def _subject_hash(subject: str) -> str:
 
 def _window(limit: Limit) -> tuple[int, int]:
     """The current window's number and the seconds left in it."""
-    epoch = int(now().timestamp())
+    epoch = int(clock.now().timestamp())
     return epoch // limit.window_seconds, limit.window_seconds - epoch % limit.window_seconds
 
 
@@ -50,7 +50,7 @@ def record_failure(checks: list[tuple[Limit, str]]) -> None:
         counter.update(
             actions=[
                 Throttle.attempts.add(1),
-                Throttle.ttl.set(now() + timedelta(seconds=left + 60)),
+                Throttle.ttl.set(clock.now() + timedelta(seconds=left + 60)),
                 Throttle.kind.set(Throttle),
             ]
         )

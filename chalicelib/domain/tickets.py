@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
-from chalicelib.clock import iso, new_id, now
+from chalicelib import clock
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.errors import InvalidInput, NotFound, StaleVersion
 from chalicelib.store.cursor import decode_cursor, encode_cursor
@@ -67,7 +67,7 @@ def parse_number(value: str) -> int:
 def _index_keys(ticket: Ticket, config: SetupConfig) -> dict[str, Any]:
     """The index attributes that place a ticket in every staff list."""
     number = f"{ticket.number:010d}"
-    due = iso(ticket.resolution_due_at) if ticket.resolution_due_at else "9999"
+    due = clock.iso(ticket.resolution_due_at) if ticket.resolution_due_at else "9999"
     state = "C" if ticket.closed else "O"
     return {
         "all_pk": "TICKETS",
@@ -78,7 +78,7 @@ def _index_keys(ticket: Ticket, config: SetupConfig) -> dict[str, Any]:
         "contact_pk": f"CONTACT#{ticket.contact_id}",
         # Open tickets first, then by service level rank, then by due date.
         "prio_sk": f"{state}#{config.rank(ticket.service_level_id):04d}#{due}#{number}",
-        "new_sk": f"{iso(ticket.created_at)}#{number}",
+        "new_sk": f"{clock.iso(ticket.created_at)}#{number}",
         # Only open tickets with a target are in the overdue index.
         "open_pk": "OPEN" if not ticket.closed and ticket.resolution_due_at else None,
         "due_sk": f"{due}#{number}" if not ticket.closed and ticket.resolution_due_at else None,
@@ -97,7 +97,7 @@ def _apply_service_level(ticket: Ticket, config: SetupConfig) -> None:
 
 def is_overdue(ticket: Ticket, moment: datetime | None = None) -> bool:
     due = ticket.resolution_due_at
-    return bool(due and not ticket.closed and due < (moment or now()))
+    return bool(due and not ticket.closed and due < (moment or clock.now()))
 
 
 # -- presentation --------------------------------------------------------------------
@@ -185,7 +185,7 @@ def open_ticket(
     status_id = values.get("status_id") or config.settings.get("default_status_id")
 
     number = _next_number()
-    moment = now()
+    moment = clock.now()
     ticket = Ticket(
         *Ticket.key(number),
         number=number,
@@ -258,7 +258,7 @@ class TicketQuery:
     def plan(self) -> tuple[str, Any, Any, Any]:
         """(scope, index, partition value, range condition); filters are in ``filter``."""
         if self.overdue:
-            condition = Item.due_sk < f"{iso(now())}"
+            condition = Item.due_sk < f"{clock.iso(clock.now())}"
             return ("overdue", Item.open_due, "OPEN", condition)
         for field_name, dimension in self._DIMENSIONS:
             value = getattr(self, field_name)
@@ -368,7 +368,7 @@ def update(
     if not changes:
         return ticket, {}
 
-    moment = now()
+    moment = clock.now()
     for name, (_, value) in changes.items():
         setattr(ticket, name, value)
     if "service_level_id" in changes:
@@ -412,11 +412,11 @@ def _set_or_remove(attribute: Any, value: Any) -> Any:
 def add_note(number: int, body: dict[str, Any], author: Author, *, public: bool | None = None) -> Note:
     """Add a note and touch the ticket, in one transaction. ``public`` overrides the body."""
     values = parse_fields(body, NOTE_SPEC if public is None else {"body": NOTE_SPEC["body"]})
-    moment = now()
-    note_id = new_id()
+    moment = clock.now()
+    note_id = clock.new_id()
     note = Note(
         Ticket.partition(number),
-        Note.sort_key(iso(moment), note_id),
+        Note.sort_key(clock.iso(moment), note_id),
         ticket_number=number,
         id=note_id,
         body=values["body"],
