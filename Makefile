@@ -51,12 +51,16 @@ package: install ## Build the CloudFormation package into build/package
 	rm -rf $(PACKAGE_DIR)
 	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/template.json $(PACKAGE_DIR)
 
+# Template parameters for deploy, e.g. DEPLOY_PARAMETERS="PublicUrl=https://help.example.com".
+DEPLOY_PARAMETERS ?=
+
 deploy: package ## Deploy with CloudFormation (needs AWS credentials and DEPLOY_BUCKET)
 	@test -n "$(DEPLOY_BUCKET)" || { echo "set DEPLOY_BUCKET to an S3 bucket for the code"; exit 1; }
 	aws cloudformation package --template-file $(PACKAGE_DIR)/sam.json \
 		--s3-bucket $(DEPLOY_BUCKET) --output-template-file $(PACKAGE_DIR)/packaged.yaml
 	aws cloudformation deploy --template-file $(PACKAGE_DIR)/packaged.yaml \
-		--stack-name helpdesk-$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
+		--stack-name helpdesk-$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+		--no-fail-on-empty-changeset $(if $(DEPLOY_PARAMETERS),--parameter-overrides $(DEPLOY_PARAMETERS))
 
 clean: ## Remove the virtual environment and build output
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

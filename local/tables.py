@@ -15,7 +15,8 @@ def table_definitions() -> dict[str, dict[str, Any]]:
     return {
         logical_id: resource["Properties"]
         for logical_id, resource in resources.items()
-        if resource["Type"] == "AWS::DynamoDB::Table"
+        # Overrides of Chalice's generated resources carry no Type: they are not tables.
+        if resource.get("Type") == "AWS::DynamoDB::Table"
     }
 
 
