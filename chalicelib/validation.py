@@ -35,13 +35,14 @@ def parse_fields(
             raise InvalidInput(f"Unknown field '{name}'.", field=name)
     if not partial:
         for name, field in spec.items():
-            if field.required and body.get(name) is None:
+            # A required nullable field must be present, and may be null.
+            if field.required and (name not in body or (body[name] is None and not field.nullable)):
                 raise InvalidInput(f"The field '{name}' is required.", field=name)
     parsed: dict[str, Any] = {}
     for name, value in body.items():
         field = spec[name]
         if value is None:
-            if field.required or not field.nullable:
+            if not field.nullable:
                 raise InvalidInput(f"The field '{name}' cannot be null.", field=name)
             parsed[name] = None
             continue
@@ -163,6 +164,19 @@ def identifier(value: Any) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
         raise ValueError("is not a valid id.")
     return value
+
+
+def secret(max_length: int) -> Parser:
+    """A password as typed at sign-in: kept verbatim, since spaces around it are part of it."""
+
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or not value:
+            raise ValueError("must be a non-empty string.")
+        if len(value) > max_length:
+            raise ValueError(f"must be at most {max_length} characters.")
+        return value
+
+    return parse
 
 
 def password(value: Any) -> str:
