@@ -1,0 +1,213 @@
+"""The API operations the benchmark measures, sent through ``chalice.test.Client``.
+
+Each request runs inside ``count_calls()``; a request that does not answer with its
+expected status stops the run, since its counts would describe an error path.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from chalice.test import Client
+
+from tests.bench.counting import Calls, count_calls
+from tests.bench.dataset import ADMIN_EMAIL, STAFF_PASSWORD, Dataset
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+READ = "read"
+CREATE = "create"
+WRITE = "write"
+SIGN_IN = "sign-in"
+
+
+class RequestFailed(RuntimeError):
+    """A measured request answered with an unexpected status."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    label: str
+    kind: str
+    calls: Calls
+
+
+class _Http:
+    """Signed-in JSON requests that remember what later requests need."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.token: str | None = None
+
+    def send(self, method: str, path: str, body: Any = None, expect: int = 200) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        payload = None if body is None else json.dumps(body)
+        response = getattr(self.client.http, method.lower())(path, headers=headers, body=payload)
+        if response.status_code != expect:
+            raise RequestFailed(f"{method} {path} answered {response.status_code}: {response.body!r}")
+        return json.loads(response.body) if response.body else None
+
+
+def _tickets(**params: str) -> str:
+    return f"/api/tickets?{urlencode(params)}" if params else "/api/tickets"
+
+
+def measure_all(client: Client, data: Dataset) -> list[Measurement]:
+    """Send every measured request once, in an order where each has what it needs."""
+    http = _Http(client)
+    focus = data.focus_ticket_number
+    contact = data.focus_contact_id
+    results: list[Measurement] = []
+
+    def measure(label: str, kind: str, send: Callable[[], Any]) -> Any:
+        with count_calls() as calls:
+            answer = send()
+        results.append(Measurement(label, kind, calls))
+        return answer
+
+    signed_in = measure(
+        "POST /api/auth/login",
+        SIGN_IN,
+        lambda: http.send("POST", "/api/auth/login", {"email": ADMIN_EMAIL, "password": STAFF_PASSWORD}),
+    )
+    http.token = signed_in["token"]
+
+    first_page = measure("GET /api/tickets", READ, lambda: http.send("GET", _tickets()))
+    cursor = first_page["next_cursor"]
+    lists = {
+        "status_id": data.status_ids["In progress"],
+        "category_id": data.category_ids["Billing"],
+        "service_level_id": data.service_level_ids["Gold"],
+        "assignee_id": data.agent_id,
+        "contact_id": contact,
+    }
+    for name, value in lists.items():
+        path = _tickets(**{name: value})
+        measure(f"GET /api/tickets?{name}=", READ, lambda p=path: http.send("GET", p))
+    measure(
+        "GET /api/tickets?status_id=&category_id=",
+        READ,
+        lambda: http.send("GET", _tickets(status_id=lists["status_id"], category_id=lists["category_id"])),
+    )
+    measure("GET /api/tickets?state=open", READ, lambda: http.send("GET", _tickets(state="open")))
+    measure("GET /api/tickets?order=newest", READ, lambda: http.send("GET", _tickets(order="newest")))
+    measure(
+        "GET /api/tickets?order=newest&state=closed",
+        READ,
+        lambda: http.send("GET", _tickets(order="newest", state="closed")),
+    )
+    measure("GET /api/tickets?overdue=true", READ, lambda: http.send("GET", _tickets(overdue="true")))
+    measure(
+        "GET /api/tickets?cursor= (page 2)",
+        READ,
+        lambda: http.send("GET", _tickets(cursor=cursor)),
+    )
+    measure("GET /api/tickets?number=", READ, lambda: http.send("GET", _tickets(number=str(focus))))
+    ticket = measure("GET /api/tickets/{id}", READ, lambda: http.send("GET", f"/api/tickets/{focus}"))
+
+    measure(
+        "POST /api/tickets",
+        CREATE,
+        lambda: http.send(
+            "POST",
+            "/api/tickets",
+            {"contact_id": contact, "subject": "Parcel arrived damaged", "body": "The box was crushed."},
+            expect=201,
+        ),
+    )
+    measure(
+        "PATCH /api/tickets/{id}",
+        WRITE,
+        lambda: http.send(
+            "PATCH",
+            f"/api/tickets/{focus}",
+            {
+                "status_id": data.status_ids["Waiting"],
+                "assignee_id": data.agent_id,
+                "version": ticket["version"],
+            },
+        ),
+    )
+    measure(
+        "POST /api/tickets/{id}/notes",
+        WRITE,
+        lambda: http.send(
+            "POST", f"/api/tickets/{focus}/notes", {"body": "We sent a new one.", "public": True}, expect=201
+        ),
+    )
+
+    measure("GET /api/contacts", READ, lambda: http.send("GET", "/api/contacts"))
+    measure(
+        "GET /api/contacts?email=",
+        READ,
+        lambda: http.send("GET", f"/api/contacts?{urlencode({'email': data.focus_contact_email})}"),
+    )
+    measure("GET /api/contacts/{id}", READ, lambda: http.send("GET", f"/api/contacts/{contact}"))
+    measure(
+        "GET /api/contacts/{id}/tickets", READ, lambda: http.send("GET", f"/api/contacts/{contact}/tickets")
+    )
+    measure(
+        "GET /api/contacts/{id}/tickets?state=open",
+        READ,
+        lambda: http.send("GET", f"/api/contacts/{contact}/tickets?state=open"),
+    )
+    measure(
+        "GET /api/contacts/{id}/tickets (none yet)",
+        READ,
+        lambda: http.send("GET", f"/api/contacts/{data.quiet_contact_id}/tickets"),
+    )
+    measure(
+        "GET /api/contacts/{id}/statement",
+        READ,
+        lambda: http.send("GET", f"/api/contacts/{contact}/statement"),
+    )
+
+    for path in (
+        "/api/service-levels",
+        "/api/categories",
+        "/api/statuses",
+        "/api/rating-options",
+        "/api/settings",
+        "/api/staff",
+    ):
+        measure(f"GET {path}", READ, lambda p=path: http.send("GET", p))
+    return results
+
+
+@dataclass(frozen=True)
+class ScaleRun:
+    """One scale: what was loaded, what each operation cost, and how long it all took."""
+
+    data: Dataset
+    measurements: list[Measurement]
+    load_seconds: float
+    measure_seconds: float
+
+
+def measure_scale(ticket_count: int) -> ScaleRun:
+    """Load a fresh mocked table with ``ticket_count`` tickets and measure every operation."""
+    import boto3
+    from moto import mock_aws
+
+    from chalicelib.settings import table_name_from_env
+    from local import tables
+    from tests.bench import dataset
+
+    with mock_aws():
+        tables.create_all(boto3.client("dynamodb"), {"HelpdeskTable": table_name_from_env()})
+        started = time.perf_counter()
+        data = dataset.load(ticket_count)
+        loaded = time.perf_counter()
+        from app import app
+
+        with Client(app, project_dir=str(PROJECT_DIR), stage_name="dev") as client:
+            measurements = measure_all(client, data)
+        return ScaleRun(data, measurements, loaded - started, time.perf_counter() - loaded)

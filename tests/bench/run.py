@@ -1,0 +1,115 @@
+"""``make bench``: DynamoDB cost per API operation at two scales, and cold import time.
+
+Run as ``python -m tests.bench.run [--scales 1000 100000] [--runs 7]``. Prints a table of
+round trips, items read, scans and writes per operation, then one PASS/FAIL line per
+budget rule, and exits non-zero when any rule fails. Wall times are printed for the
+reader only; nothing is judged on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+# The same environment the tests run with, set before anything imports the app.
+import tests.conftest  # noqa: F401
+from tests.bench import budget
+from tests.bench.imports import (
+    LAZY_MODULES,
+    LAZY_SERVICES,
+    ImportTimes,
+    LazyReport,
+    lazy_report,
+    median_import_times,
+)
+from tests.bench.operations import ScaleRun, measure_scale
+
+
+def scale_name(tickets: int) -> str:
+    return f"{tickets // 1000}k" if tickets >= 1000 and tickets % 1000 == 0 else str(tickets)
+
+
+def _pair(one: int, other: int) -> str:
+    return str(one) if one == other else f"{one} / {other}"
+
+
+def operations_table(small: ScaleRun, large: ScaleRun) -> list[str]:
+    """A Markdown table: one row per operation, both scales side by side."""
+    names = f"{scale_name(small.data.tickets)} / {scale_name(large.data.tickets)}"
+    lines = [
+        f"| operation | kind | round trips {names} | items read {names} | scans | writes | calls | budget |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for one, other in budget.pairs(small.measurements, large.measurements):
+        failures = budget.operation_failures(one, other)
+        calls = " + ".join(f"{count} {name}" for name, count in other.calls.by_operation.items())
+        verdict = "FAIL: " + "; ".join(failures.values()) if failures else "PASS"
+        lines.append(
+            f"| {one.label} | {one.kind} "
+            f"| {_pair(one.calls.round_trips, other.calls.round_trips)} "
+            f"| {_pair(one.calls.items_read, other.calls.items_read)} "
+            f"| {one.calls.scans + other.calls.scans} "
+            f"| {_pair(one.calls.writes, other.calls.writes)} "
+            f"| {calls} | {verdict} |"
+        )
+    return lines
+
+
+def import_lines(times: ImportTimes, lazy: LazyReport) -> list[str]:
+    not_loaded = [name for name in LAZY_MODULES if name not in lazy.loaded]
+    return [
+        f"import app: {times.app_ms:.0f} ms; import boto3: {times.boto3_ms:.0f} ms "
+        f"(medians of {times.runs} cold interpreters each); ratio {times.ratio:.2f}",
+        "not loaded by import app: " + (", ".join(not_loaded) or "-"),
+        "loaded by import app although lazy: " + (", ".join(lazy.loaded) or "none"),
+        "botocore clients created by import app: "
+        + (", ".join(lazy.clients) or "none")
+        + f" (must not include {', '.join(LAZY_SERVICES)}); boto3 imported: "
+        + ("yes" if lazy.boto3_loaded else "no"),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=int, nargs=2, default=[1_000, 100_000], metavar="TICKETS")
+    parser.add_argument("--runs", type=int, default=7, help="cold import samples per module")
+    options = parser.parse_args(argv)
+    started = time.perf_counter()
+
+    runs = [measure_scale(tickets) for tickets in options.scales]
+    small, large = runs
+    for run in runs:
+        print(
+            f"{run.data.tickets:,} tickets ({run.data.items:,} items, {run.data.contacts:,} contacts): "
+            f"loaded in {run.load_seconds:.1f} s, operations measured in {run.measure_seconds:.1f} s"
+        )
+    print()
+    print("\n".join(operations_table(small, large)))
+    print()
+
+    times = median_import_times(options.runs)
+    lazy = lazy_report()
+    print("\n".join(import_lines(times, lazy)))
+    print()
+
+    checks = [*budget.check_operations(small.measurements, large.measurements), budget.check_import(times)]
+    lazy_ok = not lazy.loaded and not lazy.eager_services
+    checks.append(
+        budget.Check(
+            "lazy modules and clients not loaded by import app",
+            lazy_ok,
+            tuple(lazy.loaded + lazy.eager_services),
+        )
+    )
+    print("Budget")
+    for check in checks:
+        print(f"  {'PASS' if check.passed else 'FAIL'}  {check.rule}")
+        for failure in check.failures:
+            print(f"          {failure}")
+    print(f"\nfinished in {time.perf_counter() - started:.0f} s")
+    return 0 if all(check.passed for check in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
