@@ -16,10 +16,11 @@ export AWS_DEFAULT_REGION ?= us-east-1
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
+# chalice 1.34 (it packages with pip) requires pip<26.3.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON_BOOT)" || { echo "Python 3.11 or newer is needed"; exit 1; }
 	$(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade "pip<26.3"
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
