@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 os.environ.update(
     {
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -25,3 +27,22 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with a small memory cost: the same code path at a fraction of the time.
+
+    Tests marked ``real_argon2`` keep the production profile; ``tests/unit/test_passwords.py``
+    checks that profile itself.
+    """
+    if request.node.get_closest_marker("real_argon2"):
+        return
+    from argon2 import PasswordHasher, Type
+
+    from chalicelib.domain import passwords
+
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
+    decoy = hasher.hash("decoy password that matches nothing")
+    monkeypatch.setattr(passwords, "_hasher", lambda: hasher)
+    monkeypatch.setattr(passwords, "_decoy_hash", lambda: decoy)

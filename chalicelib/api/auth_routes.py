@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.api.http import client_address, endpoint, json_body, json_response, staff_context
+from chalicelib.api.http import (
+    client_address,
+    endpoint,
+    json_body,
+    json_response,
+    no_query_params,
+    staff_context,
+)
 from chalicelib.domain import staff
 
 bp = Blueprint(__name__)
@@ -14,6 +21,7 @@ bp = Blueprint(__name__)
 @endpoint
 def login() -> Response:
     request = bp.current_request
+    no_query_params(request)
     result = staff.login(json_body(request), client_address(request))
     return json_response(
         {"token": result["token"], "expires_at": result["expires_at"], "staff": result["staff"]}
@@ -23,11 +31,15 @@ def login() -> Response:
 @bp.route("/auth/logout", methods=["POST"])
 @endpoint
 def logout() -> Response:
-    staff.logout(staff_context(bp))
+    context = staff_context(bp)
+    no_query_params(bp.current_request)
+    staff.logout(context)
     return Response(body="", status_code=204)
 
 
 @bp.route("/auth/me", methods=["GET"])
 @endpoint
 def me() -> Response:
-    return json_response(staff.present(staff_context(bp).staff))
+    context = staff_context(bp)
+    no_query_params(bp.current_request)
+    return json_response(staff.present(context.staff))

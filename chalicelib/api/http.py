@@ -17,6 +17,7 @@ from chalice.app import Blueprint, Request, Response
 from chalicelib import errors
 from chalicelib.domain import staff as staff_domain
 from chalicelib.store.db import Key
+from chalicelib.validation import identifier
 
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_PAGE = 25
@@ -106,6 +107,20 @@ def query_params(request: Request, allowed: Sequence[str]) -> dict[str, str]:
         if name not in allowed:
             raise errors.InvalidInput(f"Unknown query parameter '{name}'.", field=name)
     return params
+
+
+def no_query_params(request: Request) -> None:
+    """Refuse any query parameter on a route that takes none, as unknown fields are."""
+    query_params(request, ())
+
+
+def path_id(value: str, what: str) -> str:
+    """An id from the path. One that no id could be is simply not found: DynamoDB would
+    refuse a key over 2 KB with a server error."""
+    try:
+        return identifier(value)
+    except ValueError as exc:
+        raise errors.NotFound(f"No {what} has this id.") from exc
 
 
 def page_size(params: dict[str, str]) -> int:

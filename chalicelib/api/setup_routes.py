@@ -7,7 +7,14 @@ from collections.abc import Callable
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.api.http import admin_context, endpoint, json_body, json_response, staff_context
+from chalicelib.api.http import (
+    admin_context,
+    endpoint,
+    json_body,
+    json_response,
+    no_query_params,
+    staff_context,
+)
 from chalicelib.domain import contacts, setup, tickets
 from chalicelib.errors import NotFound
 from chalicelib.store.db import first_referrer
@@ -38,14 +45,17 @@ def _register(segment: str, collection: str, in_use: Callable[[str], str | None]
 
     def list_entries() -> Response:
         context = staff_context(bp)
+        no_query_params(bp.current_request)
         return json_response({"items": context.config.ordered(collection)})
 
     def create_entry() -> Response:
         admin_context(bp)
+        no_query_params(bp.current_request)
         return json_response(setup.create_entry(collection, json_body(bp.current_request)), 201)
 
     def get_entry(entry_id: str) -> Response:
         context = staff_context(bp)
+        no_query_params(bp.current_request)
         entry = context.config.entry(collection, entry_id)
         if entry is None:
             raise NotFound()
@@ -53,10 +63,12 @@ def _register(segment: str, collection: str, in_use: Callable[[str], str | None]
 
     def update_entry(entry_id: str) -> Response:
         admin_context(bp)
+        no_query_params(bp.current_request)
         return json_response(setup.update_entry(collection, entry_id, json_body(bp.current_request)))
 
     def delete_entry(entry_id: str) -> Response:
         admin_context(bp)
+        no_query_params(bp.current_request)
         setup.delete_entry(collection, entry_id, in_use)
         return Response(body="", status_code=204)
 
@@ -76,11 +88,14 @@ for _segment, (_collection, _in_use) in _COLLECTIONS.items():
 @bp.route("/settings", methods=["GET"])
 @endpoint
 def get_settings() -> Response:
-    return json_response(staff_context(bp).config.settings)
+    context = staff_context(bp)
+    no_query_params(bp.current_request)
+    return json_response(context.config.settings)
 
 
 @bp.route("/settings", methods=["PUT"])
 @endpoint
 def put_settings() -> Response:
     admin_context(bp)
+    no_query_params(bp.current_request)
     return json_response(setup.replace_settings(json_body(bp.current_request)))

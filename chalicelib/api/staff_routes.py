@@ -9,8 +9,10 @@ from chalicelib.api.http import (
     endpoint,
     json_body,
     json_response,
+    no_query_params,
     page,
     page_size,
+    path_id,
     query_params,
 )
 from chalicelib.domain import staff
@@ -31,6 +33,7 @@ def list_staff() -> Response:
 @endpoint
 def create_staff() -> Response:
     admin_context(bp)
+    no_query_params(bp.current_request)
     member = staff.create(json_body(bp.current_request))
     return json_response(staff.present(member), 201)
 
@@ -39,12 +42,14 @@ def create_staff() -> Response:
 @endpoint
 def get_staff(staff_id: str) -> Response:
     admin_context(bp)
-    return json_response(staff.present(staff.get(staff_id)))
+    no_query_params(bp.current_request)
+    return json_response(staff.present(staff.get(path_id(staff_id, "staff member"))))
 
 
 @bp.route("/staff/{staff_id}", methods=["PATCH"])
 @endpoint
 def update_staff(staff_id: str) -> Response:
     context = admin_context(bp)
-    member = staff.update(context, staff_id, json_body(bp.current_request))
+    no_query_params(bp.current_request)
+    member = staff.update(context, path_id(staff_id, "staff member"), json_body(bp.current_request))
     return json_response(staff.present(member))

@@ -54,9 +54,10 @@ def list_tickets() -> Response:
     params = query_params(bp.current_request, LIST_PARAMS)
     if "number" in params:
         try:
-            found = tickets.find_by_number(tickets.parse_number(params["number"]))
-        except NotFound:
-            found = None
+            number = tickets.parse_number(params["number"])
+        except NotFound as exc:
+            raise InvalidInput("'number' must be a ticket number: up to 10 digits.", field="number") from exc
+        found = tickets.find_by_number(number)
         return json_response(page([tickets.present(found)] if found else [], None))
 
     overdue = choice_param(params, "overdue", ("true", "false"), "false") == "true"

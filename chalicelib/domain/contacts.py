@@ -10,14 +10,15 @@ from chalicelib import clock
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from chalicelib.store.cursor import decode_cursor, encode_cursor
-from chalicelib.store.db import condition_failed, failed_positions, first_referrer, get_one, transaction
+from chalicelib.store.db import condition_failed, first_referrer, get_one, transaction
 from chalicelib.store.models import Contact, EmailClaim
 from chalicelib.validation import Field, boolean, choice, email, integer, parse_fields, phone, text
 
 PORTAL_STATES = ("none", "invited", "active", "disabled")
+NAME_MAX = 120
 
 CONTACT_SPEC = {
-    "name": Field(text(120), required=True),
+    "name": Field(text(NAME_MAX), required=True),
     "email": Field(email, required=True),
     "phone": Field(phone, nullable=True),
     "company": Field(text(120), nullable=True),
@@ -142,6 +143,7 @@ def update(config: SetupConfig, contact: Contact, body: dict[str, Any]) -> Conta
         setattr(contact, name, value)
 
     email_changed = contact.email.lower() != old_email.lower()
+    expected_version = contact.version
     try:
         with transaction() as writes:
             # The version check comes with the save: a concurrent edit cancels the whole change.
@@ -152,12 +154,14 @@ def update(config: SetupConfig, contact: Contact, body: dict[str, Any]) -> Conta
                 writes.save(new_claim, condition=EmailClaim.pk.does_not_exist())
                 writes.delete(_email_claim(old_email), condition=EmailClaim.owner_id == contact.id)
     except TransactWriteError as exc:
-        failed = failed_positions(exc)
-        if 1 in failed:
-            raise Conflict("A contact with this email already exists.", field="email") from exc
-        if 0 in failed:
-            _stale(contact.id)
-        raise
+        if not condition_failed(exc):
+            raise
+        # PynamoDB sends deletes before puts, so the positions of the cancellation reasons
+        # are not the order of the writes above: the stored version tells the two apart.
+        current = get(contact.id)
+        if current.version != expected_version:
+            raise StaleVersion(current=present(current)) from exc
+        raise Conflict("A contact with this email already exists.", field="email") from exc
     return contact
 
 
@@ -169,6 +173,9 @@ def find_by_email(address: str) -> Contact | None:
 def list_page(name_prefix: str | None, limit: int, cursor: str | None) -> tuple[list[Contact], str | None]:
     """Contacts by name, optionally those whose name starts with ``name_prefix``."""
     prefix = (name_prefix or "").lower()
+    if len(prefix) > NAME_MAX:
+        # No name is this long, and DynamoDB refuses sort key conditions over 1 KB.
+        raise InvalidInput(f"'name' must be at most {NAME_MAX} characters.", field="name")
     scope = f"contacts|{prefix}"
     condition = Contact.list_sk.startswith(prefix) if prefix else None
     result = Contact.listing.query(

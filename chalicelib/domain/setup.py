@@ -190,6 +190,12 @@ def update_entry(collection: str, entry_id: str, body: dict[str, Any]) -> dict[s
         current = config.lists[collection].get(entry_id)
         if current is None:
             raise NotFound()
+        # Settings promise customer replies an open status; an edit must keep that promise.
+        if values.get("closed") and config.settings.get("customer_reply_status_id") == entry_id:
+            raise Conflict(
+                "It is the setting 'customer_reply_status_id', which must stay open; change that first.",
+                field="closed",
+            )
         current.update(values)
         return {"id": entry_id, **current}
 

@@ -31,7 +31,17 @@ from chalicelib.errors import (
 from chalicelib.store.cursor import decode_cursor, encode_cursor
 from chalicelib.store.db import Key, condition_failed, get_many, transaction
 from chalicelib.store.models import Config, EmailClaim, Item, Staff, StaffToken
-from chalicelib.validation import Field, boolean, choice, email, integer, parse_fields, password, text
+from chalicelib.validation import (
+    Field,
+    boolean,
+    choice,
+    email,
+    integer,
+    parse_fields,
+    password,
+    secret,
+    text,
+)
 
 ROLES = ("admin", "agent")
 TOKEN_LIFETIME = timedelta(hours=8)
@@ -51,7 +61,7 @@ UPDATE_SPEC = {
     "password": Field(password),
     "version": Field(integer(1, 2**53), required=True),
 }
-LOGIN_SPEC = {"email": Field(text(254), required=True), "password": Field(text(256), required=True)}
+LOGIN_SPEC = {"email": Field(text(254), required=True), "password": Field(secret(256), required=True)}
 
 
 @dataclass

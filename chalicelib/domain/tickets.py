@@ -25,6 +25,8 @@ from chalicelib.validation import Field, boolean, identifier, integer, parse_fie
 
 FIRST_NUMBER = 1000
 SOURCES = ("staff", "portal", "website")
+# First part of the priority sort key: "0" sorts before "1", so open tickets come first.
+STATE_PREFIX = {"open": "0", "closed": "1"}
 
 CREATE_SPEC = {
     "contact_id": Field(identifier, required=True),
@@ -56,7 +58,9 @@ class Author:
 
 def parse_number(value: str) -> int:
     """The ticket number in a path or query; anything else is simply not found."""
-    if not value.isdigit() or len(value) > 10:
+    # ASCII only: str.isdigit() also accepts digits like "²" that int() refuses or other
+    # scripts' digits that int() reads as a different ticket's number.
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
         raise NotFound("No ticket has this number.")
     return int(value)
 
@@ -68,7 +72,7 @@ def _index_keys(ticket: Ticket, config: SetupConfig) -> dict[str, Any]:
     """The index attributes that place a ticket in every staff list."""
     number = f"{ticket.number:010d}"
     due = clock.iso(ticket.resolution_due_at) if ticket.resolution_due_at else "9999"
-    state = "C" if ticket.closed else "O"
+    state = STATE_PREFIX["closed" if ticket.closed else "open"]
     return {
         "all_pk": "TICKETS",
         "status_pk": f"STATUS#{ticket.status_id or 'none'}",
@@ -278,7 +282,7 @@ class TicketQuery:
         partition = prefixes[dimension] if dimension == "all" else f"{prefixes[dimension]}{value or 'none'}"
         condition = None
         if self.order == "priority" and self.state in ("open", "closed"):
-            condition = Item.prio_sk.startswith("O#" if self.state == "open" else "C#")
+            condition = Item.prio_sk.startswith(f"{STATE_PREFIX[self.state]}#")
         return (f"{dimension}-{self.order}", ticket_index(dimension, self.order), partition, condition)
 
     def filter(self, indexed: str) -> Any:
@@ -310,7 +314,7 @@ def list_page(query: TicketQuery, limit: int, cursor: str | None) -> tuple[list[
     indexed, index, partition, condition = query.plan()
     # The cursor is bound to the whole query: it cannot be replayed on another list.
     scope = f"tickets|{indexed}|{partition}|{query!r}"
-    result = index.query(
+    pages = index.query(
         partition,
         condition,
         filter_condition=query.filter(indexed),
@@ -318,9 +322,14 @@ def list_page(query: TicketQuery, limit: int, cursor: str | None) -> tuple[list[
         last_evaluated_key=decode_cursor(cursor, scope),
         # Newest first; priority and due dates ascending.
         scan_index_forward=query.order != "newest",
-    )
-    tickets = [item for item in result if isinstance(item, Ticket)]
-    return tickets, encode_cursor(result.last_evaluated_key, scope)
+    ).page_iter
+    # Only the first page: DynamoDB reads ``limit`` items and returns those the filters keep.
+    # Reading on until the page is full would cost round trips that grow with the table, so
+    # a filtered page may be short, even empty, while its cursor leads on.
+    raw_page = next(pages)
+    found = (Item.from_raw_data(raw) for raw in raw_page.get("Items", []))
+    tickets = [item for item in found if isinstance(item, Ticket)]
+    return tickets, encode_cursor(pages.last_evaluated_key, scope)
 
 
 def first_user(dimension: str, entry_id: str) -> str | None:
@@ -426,16 +435,14 @@ def add_note(number: int, body: dict[str, Any], author: Author, *, public: bool 
         author_name=author.name,
         created_at=moment,
     )
-    ticket = Ticket(*Ticket.key(number))
     try:
         with transaction() as writes:
             writes.save(note, condition=Note.pk.does_not_exist())
-            # Notes do not bump the version: an edit of status or assignee still applies.
-            writes.update(
-                ticket,
+            # Notes leave the version alone: an edit of status or assignee still applies.
+            writes.update_unversioned(
+                Ticket.key(number),
                 actions=[Ticket.updated_at.set(moment), Ticket.note_count.add(1)],
                 condition=Ticket.pk.exists(),
-                add_version_condition=False,
             )
     except (TransactWriteError, PutError) as exc:
         if condition_failed(exc):

@@ -8,6 +8,8 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.settings import region_from_env
@@ -34,9 +36,26 @@ def _connection() -> Connection:
     return Connection(region=region_from_env())
 
 
-def transaction() -> TransactWrite:
+class Transaction(TransactWrite):
+    """PynamoDB's write transaction, plus an update that leaves an item's version alone."""
+
+    def update_unversioned(self, key: Key, actions: list[Action], condition: Condition | None = None) -> None:
+        """Update the item at ``key`` without touching its version.
+
+        PynamoDB's own ``update`` always adds one to a model's version (even with
+        ``add_version_condition=False``, and it sets 1 on an unread instance), so a side
+        effect such as a new note would make every edit based on the current version stale.
+        """
+        # The model's table connection knows the key schema: no DescribeTable round trip.
+        operation = Item._get_connection().get_operation_kwargs(
+            key[0], range_key=key[1], actions=actions, condition=condition
+        )
+        self._update_items.append(operation)
+
+
+def transaction() -> Transaction:
     """A write transaction; use as a context manager, it commits on exit."""
-    return TransactWrite(connection=_connection())
+    return Transaction(connection=_connection())
 
 
 def condition_failed(exc: PutError | UpdateError | TransactWriteError) -> bool:

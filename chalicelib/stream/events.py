@@ -31,9 +31,13 @@ def _image(record: dict[str, Any], which: str) -> Item | None:
     if not raw:
         return None
     try:
-        return Item.from_raw_data(raw)
+        item = Item.from_raw_data(raw)
+        if isinstance(item, (Ticket, Note)):
+            # Reading an image does not check for missing attributes; an event needs them all.
+            item.serialize(null_check=True)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise MalformedRecord(f"cannot decode {which}") from exc
+    return item
 
 
 def _is_ttl_expiry(record: dict[str, Any]) -> bool:

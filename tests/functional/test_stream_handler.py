@@ -1,0 +1,294 @@
+"""The stream handler, fed real records: API changes against moto, read back through
+DynamoDB Streams and shaped the way Lambda delivers them."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from chalicelib import clock as clock_module
+from tests.functional.conftest import ADMIN_PASSWORD, Api, sign_in
+from tests.functional.desk import Desk, MovableClock, build_desk
+
+TABLE = "helpdesk-test"
+
+
+class StreamTap:
+    """Reads the table's stream from where it was last read, like a Lambda event source."""
+
+    def __init__(self) -> None:
+        description = boto3.client("dynamodb").describe_table(TableName=TABLE)["Table"]
+        self.arn: str = description["LatestStreamArn"]
+        self.streams = boto3.client("dynamodbstreams")
+        shards = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
+        assert len(shards) == 1
+        self.iterator = self.streams.get_shard_iterator(
+            StreamArn=self.arn, ShardId=shards[0]["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+
+    def take(self) -> list[dict[str, Any]]:
+        """Every record written since the last call, as Lambda would hand them over."""
+        response = self.streams.get_records(ShardIterator=self.iterator)
+        self.iterator = response["NextShardIterator"]
+        return [self._as_lambda_record(record) for record in response["Records"]]
+
+    def _as_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        shaped = copy.deepcopy(record)
+        shaped["eventSourceARN"] = self.arn
+        # boto3 parses the time; Lambda sends epoch seconds (Chalice reads it that way).
+        shaped["dynamodb"]["ApproximateCreationDateTime"] = record["dynamodb"][
+            "ApproximateCreationDateTime"
+        ].timestamp()
+        return shaped
+
+
+class Logs:
+    """The JSON lines the Powertools logger wrote to stdout during the test."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def lines(self) -> list[dict[str, Any]]:
+        out = self.capsys.readouterr().out
+        return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+class CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is at the moment of writing.
+
+    The logger's handler keeps the stream it was given, and pytest gives capsys a fresh
+    one for each test phase: looking it up on every write follows it.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
+    movable = MovableClock()
+    monkeypatch.setattr(clock_module, "now", movable.now)
+    return movable
+
+
+@pytest.fixture
+def desk(admin: Api) -> Desk:
+    return build_desk(admin)
+
+
+@pytest.fixture
+def tap(desk: Desk) -> StreamTap:
+    """A stream reader positioned after the setup's own records."""
+    reader = StreamTap()
+    reader.take()
+    return reader
+
+
+@pytest.fixture
+def logs(client: Client, capsys: pytest.CaptureFixture[str]) -> Iterator[Logs]:
+    """Info lines of the app's logger, as capsys sees them on stdout."""
+    from chalicelib.observability import logger
+
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous_stream = handler.setStream(CurrentStdout())
+    previous_level = logger.log_level
+    logger.setLevel("INFO")
+    yield Logs(capsys)
+    logger.setLevel(previous_level)
+    handler.setStream(previous_stream)
+
+
+def invoke(client: Client, records: list[dict[str, Any]]) -> dict[str, Any]:
+    response = client.lambda_.invoke("on_table_change", {"Records": records})
+    payload: dict[str, Any] = response.payload
+    return payload
+
+
+def ticket_events(logs: Logs) -> list[dict[str, Any]]:
+    return [line for line in logs.lines() if line.get("message") == "ticket event"]
+
+
+def summary(events: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return [(event["event"], event["ticket_number"]) for event in events]
+
+
+# -- decoded events ------------------------------------------------------------------
+
+
+def test_a_new_ticket_is_logged_as_ticket_created(
+    client: Client, desk: Desk, tap: StreamTap, logs: Logs
+) -> None:
+    ticket = desk.ticket("cleo")
+    records = tap.take()
+
+    response = invoke(client, records)
+
+    assert response == {"batchItemFailures": []}
+    events = ticket_events(logs)
+    assert summary(events) == [("ticket_created", ticket["number"])]
+    assert events[0]["contact_id"] == desk.contacts["cleo"]
+    assert events[0]["status_id"] == desk.statuses["new"]
+    assert events[0]["source"] == "staff"
+    assert events[0]["service"] == "helpdesk"
+    assert events[0]["level"] == "INFO"
+
+
+def test_status_changes_closing_and_notes_are_logged_in_order(
+    client: Client, desk: Desk, tap: StreamTap, logs: Logs, agent: Api
+) -> None:
+    # GIVEN a ticket, a status change, notes and a close, read off the stream in one batch
+    ticket = desk.ticket("cleo")
+    number = ticket["number"]
+    waiting = desk.api.patch(
+        f"/api/tickets/{number}", {"status_id": desk.statuses["waiting"], "version": ticket["version"]}
+    )
+    desk.api.post(f"/api/tickets/{number}/notes", {"body": "On it.", "public": True})
+    desk.api.post(f"/api/tickets/{number}/notes", {"body": "Tricky one.", "public": False})
+    desk.api.patch(
+        f"/api/tickets/{number}", {"status_id": desk.statuses["solved"], "version": waiting.data["version"]}
+    )
+    records = tap.take()
+
+    # WHEN the handler gets the batch
+    response = invoke(client, records)
+
+    # THEN every change is decoded, nothing failed
+    assert response == {"batchItemFailures": []}
+    events = ticket_events(logs)
+    assert summary(events) == [
+        ("ticket_created", number),
+        ("status_changed", number),
+        ("note_added", number),
+        ("note_added", number),
+        ("status_changed", number),
+        ("ticket_closed", number),
+    ]
+    assert (events[1]["from"], events[1]["to"]) == (desk.statuses["new"], desk.statuses["waiting"])
+    assert [event["public"] for event in events if event["event"] == "note_added"] == [True, False]
+    assert {event["author_type"] for event in events if event["event"] == "note_added"} == {"staff"}
+    assert events[5]["status_id"] == desk.statuses["solved"]
+
+
+def test_assignment_and_reopening_are_logged(client: Client, desk: Desk, logs: Logs, agent: Api) -> None:
+    ticket = desk.ticket("cleo", status_id=desk.statuses["solved"])
+    members = desk.api.get("/api/staff").data["items"]
+    agent_id = next(member["id"] for member in members if member["role"] == "agent")
+    tap = StreamTap()
+    tap.take()
+
+    desk.api.patch(
+        f"/api/tickets/{ticket['id']}",
+        {"status_id": desk.statuses["waiting"], "assignee_id": agent_id, "version": ticket["version"]},
+    )
+    response = invoke(client, tap.take())
+
+    assert response == {"batchItemFailures": []}
+    events = ticket_events(logs)
+    assert [event["event"] for event in events] == ["status_changed", "assignee_changed", "ticket_reopened"]
+    # Powertools leaves keys whose value is None out of the line: no "from" means unassigned.
+    assert "from" not in events[1]
+    assert events[1]["to"] == agent_id
+
+
+def test_changes_nobody_watches_make_no_events(
+    client: Client, desk: Desk, tap: StreamTap, logs: Logs
+) -> None:
+    # Setup edits and new contacts are on the stream too; they are not ticket events.
+    desk.created("/api/categories", {"name": "Returns"})
+    desk.created("/api/contacts", {"name": "Eve Example", "email": "eve@example.com"})
+    records = tap.take()
+    assert records
+
+    response = invoke(client, records)
+
+    assert response == {"batchItemFailures": []}
+    assert ticket_events(logs) == []
+
+
+# -- failures ------------------------------------------------------------------------
+
+
+def tickets_inserted(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records of new tickets (the first creation also inserts the number counter)."""
+    return [
+        record
+        for record in records
+        if record["eventName"] == "INSERT" and record["dynamodb"]["NewImage"].get("kind") == {"S": "ticket"}
+    ]
+
+
+def corrupt(record: dict[str, Any]) -> dict[str, Any]:
+    """The same record with a ticket number that is no number."""
+    broken = copy.deepcopy(record)
+    broken["dynamodb"]["NewImage"]["number"] = {"N": "not-a-number"}
+    return broken
+
+
+def test_a_malformed_record_alone_is_reported_failed_and_the_rest_processed(
+    client: Client, desk: Desk, tap: StreamTap, logs: Logs
+) -> None:
+    # GIVEN three new tickets, the middle record damaged
+    numbers = [desk.ticket()["number"] for _ in range(3)]
+    inserts = tickets_inserted(tap.take())
+    assert len(inserts) == 3
+    inserts[1] = corrupt(inserts[1])
+
+    # WHEN the batch is handled
+    response = invoke(client, inserts)
+
+    # THEN exactly that record is failed by sequence number; the others made their events
+    assert response == {"batchItemFailures": [{"itemIdentifier": inserts[1]["dynamodb"]["SequenceNumber"]}]}
+    lines = logs.lines()
+    created = [line for line in lines if line.get("message") == "ticket event"]
+    assert summary(created) == [("ticket_created", numbers[0]), ("ticket_created", numbers[2])]
+    errors = [line for line in lines if line.get("message") == "malformed stream record"]
+    assert [(line["level"], line["event_id"]) for line in errors] == [("ERROR", inserts[1]["eventID"])]
+
+
+def test_a_record_with_an_unknown_event_name_is_failed(
+    client: Client, desk: Desk, tap: StreamTap, logs: Logs
+) -> None:
+    desk.ticket()
+    desk.ticket()
+    good, bad = tickets_inserted(tap.take())
+    bad["eventName"] = "UPSERT"
+
+    response = invoke(client, [good, bad])
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": bad["dynamodb"]["SequenceNumber"]}]}
+    assert [event["event"] for event in ticket_events(logs)] == ["ticket_created"]
+
+
+def test_a_ttl_expiry_makes_no_event_and_no_failure(client: Client, desk: Desk, logs: Logs) -> None:
+    # GIVEN a sign-in token removed the way DynamoDB's TTL sweep removes it
+    from chalicelib.domain.staff import authenticate
+    from chalicelib.store.models import StaffToken
+
+    session = sign_in(client, "admin@example.com", ADMIN_PASSWORD)
+    pk, sk = StaffToken.key(authenticate(f"Bearer {session.token}").token_hash)
+    tap = StreamTap()
+    tap.take()
+    boto3.client("dynamodb").delete_item(TableName=TABLE, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+    (removal,) = tap.take()
+    assert removal["eventName"] == "REMOVE"
+    assert removal["dynamodb"]["OldImage"]["kind"] == {"S": "staff_token"}
+    removal["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+    # WHEN the handler gets it
+    response = invoke(client, [removal])
+
+    # THEN it is neither an event nor a failure
+    assert response == {"batchItemFailures": []}
+    assert ticket_events(logs) == []
