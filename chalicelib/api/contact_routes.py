@@ -9,6 +9,7 @@ from chalicelib.api.http import (
     endpoint,
     json_body,
     json_response,
+    keys_for_ids,
     no_query_params,
     page,
     page_size,
@@ -21,7 +22,6 @@ from chalicelib.errors import NotFound
 from chalicelib.store.db import Key
 from chalicelib.store.models import Contact, Item
 from chalicelib.validation import email as parse_email
-from chalicelib.validation import identifier
 
 bp = Blueprint(__name__)
 
@@ -51,15 +51,6 @@ def create_contact() -> Response:
     return json_response(contacts.present(contact), 201)
 
 
-def _contact_keys(contact_id: str) -> list[Key]:
-    """The contact's key for the auth batch; none for an id no contact can have, which
-    DynamoDB might refuse (keys over 2 KB) and ``_contact`` then reports as not found."""
-    try:
-        return [Contact.key(identifier(contact_id))]
-    except ValueError:
-        return []
-
-
 def _contact(context_items: dict[Key, Item], contact_id: str) -> Contact:
     found = context_items.get(Contact.key(contact_id))
     if not isinstance(found, Contact):
@@ -70,7 +61,7 @@ def _contact(context_items: dict[Key, Item], contact_id: str) -> Contact:
 @bp.route("/contacts/{contact_id}", methods=["GET"])
 @endpoint
 def get_contact(contact_id: str) -> Response:
-    context = staff_context(bp, _contact_keys(contact_id))
+    context = staff_context(bp, keys_for_ids((contact_id, Contact.key)))
     no_query_params(bp.current_request)
     return json_response(contacts.present(_contact(context.items, contact_id)))
 
@@ -78,7 +69,7 @@ def get_contact(contact_id: str) -> Response:
 @bp.route("/contacts/{contact_id}", methods=["PATCH"])
 @endpoint
 def update_contact(contact_id: str) -> Response:
-    context = staff_context(bp, _contact_keys(contact_id))
+    context = staff_context(bp, keys_for_ids((contact_id, Contact.key)))
     no_query_params(bp.current_request)
     body = json_body(bp.current_request)
     contact = contacts.update(context.config, _contact(context.items, contact_id), body)
@@ -90,7 +81,7 @@ def update_contact(contact_id: str) -> Response:
 def contact_tickets(contact_id: str) -> Response:
     # The contact rides along in the auth batch: an unknown contact is a 404, not an empty
     # list, without a third round trip.
-    context = staff_context(bp, _contact_keys(contact_id))
+    context = staff_context(bp, keys_for_ids((contact_id, Contact.key)))
     params = query_params(bp.current_request, ["order", "state", "limit", "cursor"])
     query = tickets.TicketQuery(
         contact_id=contact_id,

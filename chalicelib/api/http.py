@@ -123,6 +123,30 @@ def path_id(value: str, what: str) -> str:
         raise errors.NotFound(f"No {what} has this id.") from exc
 
 
+def keys_for_ids(*pairs: tuple[Any, Callable[[str], Key]]) -> list[Key]:
+    """Keys for ids taken from untrusted input, to ride along in the auth batch.
+
+    A value no id could be (not a string, too long for a DynamoDB key) is left out: the
+    route then finds nothing under it and answers as for any unknown id.
+    """
+    keys = []
+    for value, make_key in pairs:
+        try:
+            keys.append(make_key(identifier(value)))
+        except ValueError:
+            continue
+    return keys
+
+
+def peek_body(request: Request) -> dict[str, Any]:
+    """The JSON body if it parses as an object, else empty. Only for choosing what to read
+    alongside authentication: the route still validates with ``json_body`` afterwards."""
+    try:
+        return json_body(request)
+    except errors.HelpdeskError:
+        return {}
+
+
 def page_size(params: dict[str, str]) -> int:
     raw = params.get("limit", str(DEFAULT_PAGE))
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:

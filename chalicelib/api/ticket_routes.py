@@ -9,14 +9,17 @@ from chalicelib.api.http import (
     endpoint,
     json_body,
     json_response,
+    keys_for_ids,
+    no_query_params,
     page,
     page_size,
+    peek_body,
     query_params,
     staff_context,
 )
 from chalicelib.domain import tickets
 from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.store.db import Key
+from chalicelib.observability import logger
 from chalicelib.store.models import Contact, Staff, Ticket
 from chalicelib.validation import identifier
 
@@ -78,56 +81,74 @@ def list_tickets() -> Response:
 @bp.route("/tickets", methods=["POST"])
 @endpoint
 def create_ticket() -> Response:
-    body = json_body(bp.current_request)
-    contact_id = body.get("contact_id")
-    contact_key = Contact.key(contact_id) if isinstance(contact_id, str) and contact_id else None
-    context = staff_context(bp, [contact_key] if contact_key else [])
-    contact = context.items.get(contact_key) if contact_key else None
+    request = bp.current_request
+    contact_id = peek_body(request).get("contact_id")
+    context = staff_context(bp, keys_for_ids((contact_id, Contact.key)))
+    no_query_params(request)
+    body = json_body(request)
+    contact = next((item for item in context.items.values() if isinstance(item, Contact)), None)
     ticket = tickets.create(
-        context.config,
-        contact if isinstance(contact, Contact) else None,
-        body,
-        source="staff",
-        created_by=f"staff:{context.staff.id}",
+        context.config, contact, body, source="staff", created_by=f"staff:{context.staff.id}"
     )
+    logger.append_keys(ticket_number=ticket.number)
     return json_response(tickets.present(ticket), 201, {"Location": f"/api/tickets/{ticket.number}"})
+
+
+def _ticket_number(ticket_id: str) -> int | None:
+    """The number in the path, or None: the route authenticates before it answers 404."""
+    try:
+        number = tickets.parse_number(ticket_id)
+    except NotFound:
+        return None
+    logger.append_keys(ticket_number=number)
+    return number
 
 
 @bp.route("/tickets/{ticket_id}", methods=["GET"])
 @endpoint
 def get_ticket(ticket_id: str) -> Response:
     staff_context(bp)
-    ticket, notes = tickets.get_with_notes(tickets.parse_number(ticket_id))
+    no_query_params(bp.current_request)
+    number = _ticket_number(ticket_id)
+    if number is None:
+        raise NotFound("No ticket has this number.")
+    ticket, notes = tickets.get_with_notes(number)
     return json_response({**tickets.present(ticket), "notes": [tickets.present_note(note) for note in notes]})
 
 
 @bp.route("/tickets/{ticket_id}", methods=["PATCH"])
 @endpoint
 def update_ticket(ticket_id: str) -> Response:
-    number = tickets.parse_number(ticket_id)
-    body = json_body(bp.current_request)
-    assignee_id = body.get("assignee_id")
-    extra: list[Key] = [Ticket.key(number)]
-    if isinstance(assignee_id, str) and assignee_id:
-        extra.append(Staff.key(assignee_id))
+    request = bp.current_request
+    number = _ticket_number(ticket_id)
+    assignee_id = peek_body(request).get("assignee_id")
+    extra = keys_for_ids((assignee_id, Staff.key))
+    if number is not None:
+        extra.append(Ticket.key(number))
     context = staff_context(bp, extra)
-    ticket = context.items.get(Ticket.key(number))
+    no_query_params(request)
+    body = json_body(request)
+
+    ticket = context.items.get(Ticket.key(number)) if number is not None else None
     if not isinstance(ticket, Ticket):
         raise NotFound("No ticket has this number.")
-    assignee = (
-        context.items.get(Staff.key(assignee_id)) if isinstance(assignee_id, str) and assignee_id else None
+    assignee = next(
+        (item for item in context.items.values() if isinstance(item, Staff) and item.id == assignee_id),
+        None,
     )
-    updated, _ = tickets.update(
-        context.config, ticket, body, assignee if isinstance(assignee, Staff) else None
-    )
+    updated, _ = tickets.update(context.config, ticket, body, assignee)
     return json_response(tickets.present(updated))
 
 
 @bp.route("/tickets/{ticket_id}/notes", methods=["POST"])
 @endpoint
 def add_note(ticket_id: str) -> Response:
-    number = tickets.parse_number(ticket_id)
     context = staff_context(bp)
+    number = _ticket_number(ticket_id)
+    no_query_params(bp.current_request)
+    body = json_body(bp.current_request)
+    if number is None:
+        raise NotFound("No ticket has this number.")
     author = tickets.Author(kind="staff", id=context.staff.id, name=context.staff.name)
-    note = tickets.add_note(number, json_body(bp.current_request), author)
+    note = tickets.add_note(number, body, author)
     return json_response(tickets.present_note(note), 201)

@@ -498,3 +498,22 @@ def test_a_note_on_an_unknown_ticket_is_404_and_leaves_nothing_behind(desk: Desk
 
     assert response.status_code == 404, response.body
     assert partition_items(number) == []
+
+
+def test_a_caller_without_a_token_learns_nothing_about_body_or_ticket(anonymous):
+    # Authentication comes first: no 400 for a broken body, no 404 for a bad number.
+    responses = [
+        anonymous.post("/api/tickets", "{not json"),
+        anonymous.patch("/api/tickets/abc", "{not json"),
+        anonymous.post("/api/tickets/999999/notes", {"body": "x", "public": True}),
+        anonymous.get("/api/tickets/abc"),
+    ]
+
+    assert [response.status_code for response in responses] == [401, 401, 401, 401]
+
+
+def test_ticket_routes_refuse_unknown_query_parameters(admin):
+    response = admin.get("/api/tickets/1000?debug=1")
+
+    assert response.status_code == 422
+    assert response.data["error"]["field"] == "debug"
