@@ -19,7 +19,7 @@ from chalicelib import clock
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.errors import InvalidInput, NotFound, StaleVersion
 from chalicelib.store.cursor import decode_cursor, encode_cursor
-from chalicelib.store.db import condition_failed, get_one, transaction
+from chalicelib.store.db import condition_failed, get_one, transaction, update_unversioned
 from chalicelib.store.models import Contact, Counter, Item, Note, Staff, Ticket, ticket_index
 from chalicelib.validation import Field, boolean, identifier, integer, parse_fields, text
 
@@ -383,12 +383,7 @@ def update(
     if "service_level_id" in changes:
         _apply_service_level(ticket, config)
     if "status_id" in changes:
-        closing = config.is_closed(ticket.status_id)
-        if closing and not ticket.closed:
-            ticket.closed_at = moment
-        elif not closing:
-            ticket.closed_at = None
-        ticket.closed = closing
+        _sync_closed(ticket, config, moment)
     ticket.updated_at = moment
 
     fields: list[Any] = [
@@ -412,6 +407,74 @@ def update(
             _stale(ticket.number)
         raise
     return ticket, changes
+
+
+def _sync_closed(ticket: Ticket, config: SetupConfig, moment: datetime) -> None:
+    """A ticket is closed exactly when its status is a closed one."""
+    closing = config.is_closed(ticket.status_id)
+    if closing and not ticket.closed:
+        ticket.closed_at = moment
+    elif not closing:
+        ticket.closed_at = None
+    ticket.closed = closing
+
+
+def realign_with_setup(old: SetupConfig, new: SetupConfig) -> int:
+    """Re-derive the state and list keys of the tickets an edited setup entry affects.
+
+    A service level's new rank moves its open tickets in every priority list (closed ones
+    sort after all open ones whatever their rank); a status that becomes closed, or open,
+    closes or reopens its tickets. Runs from the stream after the edit: one query per
+    changed entry, one unversioned update per ticket. Returns how many tickets changed.
+    """
+    targets: list[tuple[Any, str, Any]] = []
+    open_only = Item.prio_sk.startswith(f"{STATE_PREFIX['open']}#")
+    for level_id, level in new.lists["service_levels"].items():
+        before = old.entry("service_levels", level_id)
+        if before is not None and before["rank"] != level["rank"]:
+            targets.append(
+                (ticket_index("service_level", "priority"), f"SERVICE_LEVEL#{level_id}", open_only)
+            )
+    for status_id, status in new.lists["statuses"].items():
+        before = old.entry("statuses", status_id)
+        if before is not None and before["closed"] != status["closed"]:
+            targets.append((ticket_index("status", "newest"), f"STATUS#{status_id}", None))
+
+    changed = 0
+    for index, partition, condition in targets:
+        for ticket in index.query(partition, condition):
+            if isinstance(ticket, Ticket) and _realign(ticket, new):
+                changed += 1
+    return changed
+
+
+def _realign(ticket: Ticket, config: SetupConfig) -> bool:
+    """Rewrite one ticket's derived attributes if the setup changed them."""
+    status_id, service_level_id, was_closed = ticket.status_id, ticket.service_level_id, ticket.closed
+    if config.entry("statuses", status_id) is not None:
+        _sync_closed(ticket, config, clock.now())
+    derived = _index_keys(ticket, config)
+    if ticket.closed == was_closed and all(getattr(ticket, name) == value for name, value in derived.items()):
+        return False
+
+    actions = [
+        _set_or_remove(Ticket.closed, ticket.closed),
+        _set_or_remove(Ticket.closed_at, ticket.closed_at),
+    ]
+    actions += [_set_or_remove(getattr(Item, name), value) for name, value in derived.items()]
+    # Only if no edit moved the ticket meanwhile: that edit derived its keys itself.
+    unchanged = (Ticket.status_id == status_id if status_id else Ticket.status_id.does_not_exist()) & (
+        Ticket.service_level_id == service_level_id
+        if service_level_id
+        else Ticket.service_level_id.does_not_exist()
+    )
+    try:
+        update_unversioned(Ticket.key(ticket.number), actions, unchanged)
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True
 
 
 def _set_or_remove(attribute: Any, value: Any) -> Any:

@@ -69,14 +69,9 @@ def condition_failed(exc: PutError | UpdateError | TransactWriteError) -> bool:
     return False
 
 
-def failed_positions(exc: TransactWriteError) -> list[int]:
-    """Positions, in write order, of the transaction items whose condition failed."""
-    reasons = exc.cancellation_reasons or []
-    return [
-        position
-        for position, reason in enumerate(reasons)
-        if reason and reason.code == "ConditionalCheckFailed"
-    ]
+def update_unversioned(key: Key, actions: list[Action], condition: Condition | None = None) -> None:
+    """Update one item without touching its version (see ``Transaction.update_unversioned``)."""
+    Item._get_connection().update_item(key[0], range_key=key[1], actions=actions, condition=condition)
 
 
 def first_referrer(target: str) -> Item | None:

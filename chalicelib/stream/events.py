@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.store.models import Item, Note, Ticket
+from chalicelib.domain.setup import SetupConfig
+from chalicelib.store.models import Config, Item, Note, Ticket
 
 # Fields whose change staff or customers care about, in the order they are reported.
 WATCHED_TICKET_FIELDS = ("status_id", "assignee_id", "category_id", "service_level_id")
@@ -73,9 +74,11 @@ def decode(record: dict[str, Any]) -> list[DomainEvent]:
                         f"{attribute.removesuffix('_id')}_changed", new.number, {"from": before, "to": after}
                     )
                 )
-        if new.closed and not old.closed:
+        # Closing or reopening is a status change; a setup edit that realigns a ticket's
+        # closed flag (see tickets.realign_with_setup) tells nobody anything.
+        if new.status_id != old.status_id and new.closed and not old.closed:
             events.append(DomainEvent("ticket_closed", new.number, {"status_id": new.status_id}))
-        if old.closed and not new.closed:
+        if new.status_id != old.status_id and old.closed and not new.closed:
             events.append(DomainEvent("ticket_reopened", new.number, {"status_id": new.status_id}))
         return events
     if isinstance(new, Note) and name == "INSERT":
@@ -87,3 +90,22 @@ def decode(record: dict[str, Any]) -> list[DomainEvent]:
             )
         ]
     return []
+
+
+@dataclass(frozen=True)
+class SetupChange:
+    """The config item before and after an edit."""
+
+    old: SetupConfig
+    new: SetupConfig
+
+
+def decode_setup_change(record: dict[str, Any]) -> SetupChange | None:
+    """The setup edit a record stands for, if it is a change of the config item."""
+    if record.get("eventName") != "MODIFY":
+        return None
+    new = _image(record, "NewImage")
+    old = _image(record, "OldImage")
+    if not isinstance(new, Config) or not isinstance(old, Config):
+        return None
+    return SetupChange(SetupConfig.from_item(old), SetupConfig.from_item(new))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.domain import tickets
 from chalicelib.observability import logger, metrics
 from chalicelib.stream import events
 
@@ -30,6 +31,12 @@ def handle_record(record: Any) -> None:
             "ticket event",
             extra={"event": event.name, "ticket_number": event.ticket_number, **event.data},
         )
+
+    setup_change = events.decode_setup_change(raw)
+    if setup_change is not None:
+        realigned = tickets.realign_with_setup(setup_change.old, setup_change.new)
+        if realigned:
+            logger.info("tickets realigned with setup", extra={"tickets": realigned})
 
 
 def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:

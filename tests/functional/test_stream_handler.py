@@ -292,3 +292,69 @@ def test_a_ttl_expiry_makes_no_event_and_no_failure(client: Client, desk: Desk, 
     # THEN it is neither an event nor a failure
     assert response == {"batchItemFailures": []}
     assert ticket_events(logs) == []
+
+
+# -- setup edits realign tickets -----------------------------------------------------
+
+
+def test_a_service_levels_new_rank_moves_its_open_tickets_in_the_priority_queue(
+    client: Client, desk: Desk, tap: StreamTap
+) -> None:
+    # GIVEN a gold ticket ahead of a standard one in the priority queue
+    gold = desk.ticket("cleo")
+    standard = desk.ticket("dana")
+    queue = desk.api.get("/api/tickets?state=open").data["items"]
+    assert [ticket["number"] for ticket in queue] == [gold["number"], standard["number"]]
+    tap.take()
+
+    # WHEN an admin ranks standard above gold and the stream delivers the edit
+    edited = desk.api.patch(f"/api/service-levels/{desk.levels['standard']}", {"rank": 1})
+    assert edited.status_code == 200, edited.body
+    response = invoke(client, tap.take())
+
+    # THEN the standard ticket leads the queue, and its version is untouched
+    assert response == {"batchItemFailures": []}
+    queue = desk.api.get("/api/tickets?state=open").data["items"]
+    assert [ticket["number"] for ticket in queue] == [standard["number"], gold["number"]]
+    assert queue[0]["version"] == standard["version"]
+
+
+def test_a_status_that_becomes_closed_closes_its_tickets_without_telling_anyone(
+    client: Client, desk: Desk, tap: StreamTap, logs: Logs
+) -> None:
+    ticket = desk.ticket("cleo", status_id=desk.statuses["waiting"])
+    tap.take()
+
+    desk.api.patch(f"/api/statuses/{desk.statuses['waiting']}", {"closed": True})
+    assert invoke(client, tap.take()) == {"batchItemFailures": []}
+    # The realigned ticket's own change comes through the stream next: no event for it.
+    assert invoke(client, tap.take()) == {"batchItemFailures": []}
+
+    stored = desk.api.get(f"/api/tickets/{ticket['number']}").data
+    assert stored["closed"] is True
+    assert stored["closed_at"] is not None
+    assert desk.api.get("/api/tickets?state=open").data["items"] == []
+    assert [event["event"] for event in ticket_events(logs)] == []
+
+
+def test_realigning_skips_a_ticket_an_edit_moved_meanwhile(desk: Desk) -> None:
+    from chalicelib.domain import setup, tickets
+
+    # GIVEN the config before and after a rank edit, and a ticket moved to another level since
+    ticket = desk.ticket("cleo")
+    before = setup.load()
+    desk.api.patch(f"/api/service-levels/{desk.levels['gold']}", {"rank": 9})
+    after = setup.load()
+    moved = desk.api.patch(
+        f"/api/tickets/{ticket['number']}",
+        {"service_level_id": desk.levels["urgent"], "version": ticket["version"]},
+    )
+    assert moved.status_code == 200, moved.body
+
+    # WHEN the realignment for the gold edit runs
+    changed = tickets.realign_with_setup(before, after)
+
+    # THEN it finds nothing left at gold to move
+    assert changed == 0
+    queue = desk.api.get("/api/tickets?service_level_id=" + desk.levels["urgent"]).data["items"]
+    assert [item["number"] for item in queue] == [ticket["number"]]
