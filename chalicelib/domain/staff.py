@@ -29,7 +29,7 @@ from chalicelib.errors import (
     StaleVersion,
 )
 from chalicelib.store.cursor import decode_cursor, encode_cursor
-from chalicelib.store.db import Key, condition_failed, get_many, transaction
+from chalicelib.store.db import Key, condition_failed, get_many, transaction, update_unversioned
 from chalicelib.store.models import Config, EmailClaim, Item, Staff, StaffToken
 from chalicelib.validation import (
     Field,
@@ -94,7 +94,7 @@ def login(body: dict[str, Any], client_address: str) -> dict[str, Any]:
     values = parse_fields(body, LOGIN_SPEC)
     address = values["email"].lower()
     limits = [(LOGIN_PER_ACCOUNT, address), (LOGIN_PER_ADDRESS, client_address)]
-    throttle.check(limits)
+    counted = throttle.check(limits)
 
     member = next(iter(Staff.lookup.query(f"STAFF_EMAIL#{address}", limit=1)), None)
     stored_hash = member.password_hash if isinstance(member, Staff) else None
@@ -103,9 +103,12 @@ def login(body: dict[str, Any], client_address: str) -> dict[str, Any]:
         throttle.record_failure(limits)
         raise NotAuthenticated("Email or password is wrong.")
 
-    throttle.clear(LOGIN_PER_ACCOUNT, address)
+    if LOGIN_PER_ACCOUNT.scope in counted:
+        throttle.clear(LOGIN_PER_ACCOUNT, address)
     if passwords.needs_rehash(member.password_hash):
-        member.update(actions=[Staff.password_hash.set(passwords.hash_password(values["password"]))])
+        # A stronger hash is no edit: it must not make an admin's pending change stale.
+        new_hash = passwords.hash_password(values["password"])
+        update_unversioned(Staff.key(member.id), [Staff.password_hash.set(new_hash)])
     token = f"{member.id}.{secrets.token_urlsafe(32)}"
     expires_at = clock.now() + TOKEN_LIFETIME
     StaffToken(
@@ -136,6 +139,8 @@ def authenticate(authorization: str | None, extra_keys: Sequence[Key] = ()) -> S
         raise NotAuthenticated()
     if not isinstance(member, Staff) or not member.active:
         raise NotAuthenticated()
+    if member.sessions_valid_from and stored.created_at < member.sessions_valid_from:
+        raise NotAuthenticated()  # signed in before a password change or deactivation
     return StaffContext(
         staff=member,
         config=SetupConfig.from_item(items.get(Config.key())),
@@ -234,6 +239,9 @@ def update(context: StaffContext, staff_id: str, body: dict[str, Any]) -> Staff:
         actions.append(Staff.active.set(values["active"]))
     if "password" in values:
         actions.append(Staff.password_hash.set(passwords.hash_password(values["password"])))
+    if "password" in values or values.get("active") is False:
+        # Every token issued before now stops working, wherever it is.
+        actions.append(Staff.sessions_valid_from.set(clock.now()))
     try:
         member.update(actions=actions)
     except UpdateError as exc:

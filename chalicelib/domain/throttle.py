@@ -30,8 +30,12 @@ def _window(limit: Limit) -> tuple[int, int]:
     return epoch // limit.window_seconds, limit.window_seconds - epoch % limit.window_seconds
 
 
-def check(checks: list[tuple[Limit, str]]) -> None:
-    """Raise ``Throttled`` when any subject used up its attempts; one batch read."""
+def check(checks: list[tuple[Limit, str]]) -> set[str]:
+    """Raise ``Throttled`` when any subject used up its attempts; one batch read.
+
+    Returns the scopes that have failures in their current window, so a success clears
+    only counters that exist.
+    """
     keys = {}
     for limit, subject in checks:
         window, _ = _window(limit)
@@ -41,6 +45,7 @@ def check(checks: list[tuple[Limit, str]]) -> None:
         item = found.get(key)
         if isinstance(item, Throttle) and item.attempts >= limit.attempts:
             raise Throttled(retry_after=_window(limit)[1])
+    return {limit.scope for key, limit in keys.items() if key in found}
 
 
 def record_failure(checks: list[tuple[Limit, str]]) -> None:

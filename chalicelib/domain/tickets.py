@@ -60,7 +60,8 @@ def parse_number(value: str) -> int:
     """The ticket number in a path or query; anything else is simply not found."""
     # ASCII only: str.isdigit() also accepts digits like "²" that int() refuses or other
     # scripts' digits that int() reads as a different ticket's number.
-    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+    # Canonical form only (no leading zeros): one ticket, one URL.
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or value != str(int(value)):
         raise NotFound("No ticket has this number.")
     return int(value)
 

@@ -187,6 +187,8 @@ class Staff(Item, discriminator="staff"):
     role = UnicodeAttribute()
     active = BooleanAttribute(default=True)
     password_hash = UnicodeAttribute()
+    # Tokens issued before this moment are refused (set on password change, deactivation).
+    sessions_valid_from = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

@@ -310,3 +310,45 @@ def test_throttle_counters_hold_no_email_or_address_in_clear(frozen, admin, anon
     assert throttles.count("THROTTLE#") == 2  # one counter per account, one per address
     assert "admin@example.com" not in throttles
     assert "127.0.0.1" not in throttles
+
+
+# -- sessions end with the credentials they were issued for ---------------------------
+
+
+def test_a_password_change_ends_every_session_issued_before_it(client, admin, agent, anonymous):
+    agent_id = agent.get("/api/auth/me").data["id"]
+    version = admin.get(f"/api/staff/{agent_id}").data["version"]
+
+    changed = admin.patch(
+        f"/api/staff/{agent_id}", {"password": "a brand new long passphrase", "version": version}
+    )
+
+    assert changed.status_code == 200, changed.body
+    assert agent.get("/api/auth/me").status_code == 401
+    renewed = sign_in(client, "agent@example.com", "a brand new long passphrase")
+    assert renewed.get("/api/auth/me").status_code == 200
+
+
+def test_reactivating_a_member_does_not_bring_back_their_old_tokens(client, admin, agent):
+    agent_id = agent.get("/api/auth/me").data["id"]
+    version = admin.get(f"/api/staff/{agent_id}").data["version"]
+    off = admin.patch(f"/api/staff/{agent_id}", {"active": False, "version": version})
+
+    back = admin.patch(f"/api/staff/{agent_id}", {"active": True, "version": off.data["version"]})
+
+    assert back.status_code == 200, back.body
+    assert agent.get("/api/auth/me").status_code == 401
+    assert sign_in(client, "agent@example.com", ADMIN_PASSWORD).get("/api/auth/me").status_code == 200
+
+
+def test_a_rehash_at_login_does_not_change_the_members_version(client, admin, monkeypatch):
+    from chalicelib.domain import passwords
+
+    before = admin.get("/api/auth/me").data["version"]
+    monkeypatch.setattr(passwords, "needs_rehash", lambda stored: True)
+
+    sign_in(client, "admin@example.com", ADMIN_PASSWORD)
+
+    assert admin.get("/api/auth/me").data["version"] == before
+    # The new hash is stored and still verifies.
+    assert sign_in(client, "admin@example.com", ADMIN_PASSWORD).token

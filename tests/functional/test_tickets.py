@@ -517,3 +517,11 @@ def test_ticket_routes_refuse_unknown_query_parameters(admin):
 
     assert response.status_code == 422
     assert response.data["error"]["field"] == "debug"
+
+
+def test_a_ticket_number_with_leading_zeros_is_not_found(admin):
+    contact = admin.post("/api/contacts", {"name": "Zed", "email": "zed@example.com"}).data
+    ticket = admin.post("/api/tickets", {"contact_id": contact["id"], "subject": "s", "body": "b"}).data
+
+    assert admin.get(f"/api/tickets/{ticket['number']}").status_code == 200
+    assert admin.get(f"/api/tickets/0{ticket['number']}").status_code == 404
