@@ -28,8 +28,11 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Help
 def http_middleware(request: Any, get_response: Callable[[Any], Any]) -> Any:
     """Tag every log line of a request, log its outcome, and flush its metrics."""
     context = request.context or {}
+    lambda_context = getattr(request, "lambda_context", None)
     logger.append_keys(
-        request_id=context.get("requestId"),
+        # Lambda's id finds the invocation in CloudWatch; API Gateway's, the access log.
+        request_id=getattr(lambda_context, "aws_request_id", None),
+        api_request_id=context.get("requestId"),
         method=request.method,
         path=context.get("resourcePath"),
     )
@@ -37,12 +40,12 @@ def http_middleware(request: Any, get_response: Callable[[Any], Any]) -> Any:
         response = get_response(request)
         status = response.status_code
         if status >= 500:
-            metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+            count("ServerErrors")
         logger.info("request handled", extra={"status": status})
         return response
     finally:
         flush_metrics()
-        logger.remove_keys(["request_id", "method", "path", "ticket_number"])
+        logger.remove_keys(["request_id", "api_request_id", "method", "path", "ticket_number"])
 
 
 def event_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
@@ -53,6 +56,11 @@ def event_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
         return get_response(event)
     finally:
         flush_metrics()
+
+
+def count(name: str, value: int = 1) -> None:
+    """Add to a count metric of this invocation (published when the invocation ends)."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def flush_metrics() -> None:

@@ -13,6 +13,8 @@ from chalicelib.api.http import (
     staff_context,
 )
 from chalicelib.domain import staff
+from chalicelib.errors import NotAuthenticated, Throttled
+from chalicelib.observability import count
 
 bp = Blueprint(__name__)
 
@@ -22,7 +24,14 @@ bp = Blueprint(__name__)
 def login() -> Response:
     request = bp.current_request
     no_query_params(request)
-    result = staff.login(json_body(request), client_address(request))
+    try:
+        result = staff.login(json_body(request), client_address(request))
+    except Throttled:
+        count("LoginsThrottled")
+        raise
+    except NotAuthenticated:
+        count("LoginFailures")
+        raise
     return json_response(
         {"token": result["token"], "expires_at": result["expires_at"], "staff": result["staff"]}
     )

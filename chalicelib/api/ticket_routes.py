@@ -19,7 +19,7 @@ from chalicelib.api.http import (
 )
 from chalicelib.domain import tickets
 from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.observability import logger
+from chalicelib.observability import count, logger
 from chalicelib.store.models import Contact, Staff, Ticket
 from chalicelib.validation import identifier
 
@@ -91,6 +91,7 @@ def create_ticket() -> Response:
         context.config, contact, body, source="staff", created_by=f"staff:{context.staff.id}"
     )
     logger.append_keys(ticket_number=ticket.number)
+    count("TicketsCreated")
     return json_response(tickets.present(ticket), 201, {"Location": f"/api/tickets/{ticket.number}"})
 
 

@@ -11,22 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain import tickets
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import count, logger
 from chalicelib.stream import events
 
 
 def handle_record(record: Any) -> None:
     """Decode one record and act on its events. Raises to mark the record failed."""
-    from aws_lambda_powertools.metrics import MetricUnit
-
     raw = record.raw_event
     try:
         decoded = events.decode(raw)
     except events.MalformedRecord as exc:
-        metrics.add_metric(name="MalformedRecords", unit=MetricUnit.Count, value=1)
+        count("MalformedRecords")
         logger.error("malformed stream record", extra={"reason": str(exc), "event_id": raw.get("eventID")})
         raise
     for event in decoded:
+        count("TicketEvents")
         logger.info(
             "ticket event",
             extra={"event": event.name, "ticket_number": event.ticket_number, **event.data},
