@@ -10,7 +10,7 @@ from chalicelib import clock
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from chalicelib.store.cursor import decode_cursor, encode_cursor
-from chalicelib.store.db import condition_failed, first_referrer, get_one, transaction
+from chalicelib.store.db import condition_failed, create_with_claim, first_referrer, get_one, transaction
 from chalicelib.store.models import Contact, EmailClaim
 from chalicelib.validation import Field, boolean, choice, email, integer, parse_fields, phone, text
 
@@ -95,14 +95,7 @@ def create(config: SetupConfig, body: dict[str, Any]) -> Contact:
     )
     claim = _email_claim(values["email"])
     claim.owner_id = contact_id
-    try:
-        with transaction() as writes:
-            writes.save(claim, condition=EmailClaim.pk.does_not_exist())
-            writes.save(contact, condition=Contact.pk.does_not_exist())
-    except TransactWriteError as exc:
-        if condition_failed(exc):
-            raise Conflict("A contact with this email already exists.", field="email") from exc
-        raise
+    create_with_claim(contact, claim, "A contact with this email already exists.")
     contact.version = 1
     return contact
 

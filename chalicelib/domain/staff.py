@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NoReturn
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock
 from chalicelib.domain import passwords, throttle
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.errors import (
-    Conflict,
     Forbidden,
     InvalidInput,
     NotAuthenticated,
@@ -29,7 +28,13 @@ from chalicelib.errors import (
     StaleVersion,
 )
 from chalicelib.store.cursor import decode_cursor, encode_cursor
-from chalicelib.store.db import Key, condition_failed, get_many, transaction, update_unversioned
+from chalicelib.store.db import (
+    Key,
+    condition_failed,
+    create_with_claim,
+    get_many,
+    update_unversioned,
+)
 from chalicelib.store.models import Config, EmailClaim, Item, Staff, StaffToken
 from chalicelib.validation import (
     Field,
@@ -193,14 +198,7 @@ def create_staff(address: str, name: str, role: str, plain_password: str) -> Sta
         list_sk=f"{name.lower()}#{staff_id}",
     )
     claim = EmailClaim(*EmailClaim.key("staff", address), owner_id=staff_id)
-    try:
-        with transaction() as writes:
-            writes.save(claim, condition=EmailClaim.pk.does_not_exist())
-            writes.save(member, condition=Staff.pk.does_not_exist())
-    except TransactWriteError as exc:
-        if condition_failed(exc):
-            raise Conflict("A staff member with this email already exists.", field="email") from exc
-        raise
+    create_with_claim(member, claim, "A staff member with this email already exists.")
     member.version = 1
     return member
 

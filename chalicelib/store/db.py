@@ -12,6 +12,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.errors import Conflict
 from chalicelib.settings import region_from_env
 from chalicelib.store.models import Item
 
@@ -77,3 +78,17 @@ def update_unversioned(key: Key, actions: list[Action], condition: Condition | N
 def first_referrer(target: str) -> Item | None:
     """Any one item whose ``ref_pk`` names ``target`` (say ``SERVICE_LEVEL#<id>``)."""
     return next(iter(Item.refs.query(target, limit=1)), None)
+
+
+def create_with_claim(owner: Item, claim: Item, taken: str) -> None:
+    """Store a new ``owner`` and the ``claim`` item that reserves its unique value, both
+    or neither; ``Conflict`` (on field ``email``) with the message ``taken`` if the value
+    is already claimed."""
+    try:
+        with transaction() as writes:
+            writes.save(claim, condition=Item.pk.does_not_exist())
+            writes.save(owner, condition=Item.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            raise Conflict(taken, field="email") from exc
+        raise

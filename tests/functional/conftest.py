@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from local import tables
+from tests.functional.desk import Desk, MovableClock, build_desk
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -98,3 +101,58 @@ def agent(client: Client, admin: Api) -> Api:
 @pytest.fixture
 def anonymous(client: Client) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
+    """Time stands still for the app until the test moves it."""
+    from chalicelib import clock as clock_module
+
+    movable = MovableClock()
+    monkeypatch.setattr(clock_module, "now", movable.now)
+    return movable
+
+
+@pytest.fixture
+def desk(admin: Api) -> Desk:
+    return build_desk(admin)
+
+
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is at the moment of writing.
+
+    The logger's handler keeps the stream it was given at import, and pytest gives capsys
+    a fresh one for each test phase: looking it up on every write follows it.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+class AppLogs:
+    """The JSON lines the app's Powertools logger wrote to stdout during the test."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def lines(self) -> list[dict[str, Any]]:
+        out = self.capsys.readouterr().out
+        return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def app_logs(client: Client, capsys: pytest.CaptureFixture[str]) -> Iterator[AppLogs]:
+    """Info lines of the app's logger, as capsys sees them on stdout."""
+    from chalicelib.observability import logger
+
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous_stream = handler.setStream(_CurrentStdout())
+    previous_level = logger.log_level
+    logger.setLevel("INFO")
+    yield AppLogs(capsys)
+    logger.setLevel(previous_level)
+    handler.setStream(previous_stream)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tests.functional.conftest import Api
+if TYPE_CHECKING:
+    from tests.functional.conftest import Api
 
 
 @dataclass

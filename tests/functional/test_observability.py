@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import logging
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from chalicelib import observability
-from tests.functional.conftest import Api
+from tests.functional.conftest import Api, AppLogs
 from tests.functional.desk import Desk, build_desk
-
-
-class _CurrentStdout:
-    """Writes to whatever ``sys.stdout`` is now: capsys replaces it for each test phase."""
-
-    def write(self, text: str) -> int:
-        return sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
 
 
 @pytest.fixture
@@ -39,20 +25,8 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def log_lines(client: Any, capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
-    handler = observability.logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    previous_stream = handler.setStream(_CurrentStdout())
-    previous_level = observability.logger.log_level
-    observability.logger.setLevel("INFO")
-
-    def read() -> list[dict[str, Any]]:
-        out = capsys.readouterr().out
-        return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-
-    yield read
-    observability.logger.setLevel(previous_level)
-    handler.setStream(previous_stream)
+def log_lines(app_logs: AppLogs) -> Any:
+    return app_logs.lines
 
 
 def test_a_failed_login_is_counted(anonymous: Api, admin: Api, published: list[dict[str, Any]]) -> None:

@@ -4,19 +4,14 @@ DynamoDB Streams and shaped the way Lambda delivers them."""
 from __future__ import annotations
 
 import copy
-import json
-import logging
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from chalice.test import Client
 
-from chalicelib import clock as clock_module
-from tests.functional.conftest import ADMIN_PASSWORD, Api, sign_in
-from tests.functional.desk import Desk, MovableClock, build_desk
+from tests.functional.conftest import ADMIN_PASSWORD, Api, AppLogs, sign_in
+from tests.functional.desk import Desk
 
 TABLE = "helpdesk-test"
 
@@ -50,41 +45,7 @@ class StreamTap:
         return shaped
 
 
-class Logs:
-    """The JSON lines the Powertools logger wrote to stdout during the test."""
-
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self.capsys = capsys
-
-    def lines(self) -> list[dict[str, Any]]:
-        out = self.capsys.readouterr().out
-        return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-
-
-class CurrentStdout:
-    """Writes to whatever ``sys.stdout`` is at the moment of writing.
-
-    The logger's handler keeps the stream it was given, and pytest gives capsys a fresh
-    one for each test phase: looking it up on every write follows it.
-    """
-
-    def write(self, text: str) -> int:
-        return sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
-    movable = MovableClock()
-    monkeypatch.setattr(clock_module, "now", movable.now)
-    return movable
-
-
-@pytest.fixture
-def desk(admin: Api) -> Desk:
-    return build_desk(admin)
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
@@ -96,18 +57,8 @@ def tap(desk: Desk) -> StreamTap:
 
 
 @pytest.fixture
-def logs(client: Client, capsys: pytest.CaptureFixture[str]) -> Iterator[Logs]:
-    """Info lines of the app's logger, as capsys sees them on stdout."""
-    from chalicelib.observability import logger
-
-    handler = logger.registered_handler
-    assert isinstance(handler, logging.StreamHandler)
-    previous_stream = handler.setStream(CurrentStdout())
-    previous_level = logger.log_level
-    logger.setLevel("INFO")
-    yield Logs(capsys)
-    logger.setLevel(previous_level)
-    handler.setStream(previous_stream)
+def logs(app_logs: AppLogs) -> AppLogs:
+    return app_logs
 
 
 def invoke(client: Client, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -116,7 +67,7 @@ def invoke(client: Client, records: list[dict[str, Any]]) -> dict[str, Any]:
     return payload
 
 
-def ticket_events(logs: Logs) -> list[dict[str, Any]]:
+def ticket_events(logs: AppLogs) -> list[dict[str, Any]]:
     return [line for line in logs.lines() if line.get("message") == "ticket event"]
 
 
@@ -128,7 +79,7 @@ def summary(events: list[dict[str, Any]]) -> list[tuple[str, int]]:
 
 
 def test_a_new_ticket_is_logged_as_ticket_created(
-    client: Client, desk: Desk, tap: StreamTap, logs: Logs
+    client: Client, desk: Desk, tap: StreamTap, logs: AppLogs
 ) -> None:
     ticket = desk.ticket("cleo")
     records = tap.take()
@@ -146,7 +97,7 @@ def test_a_new_ticket_is_logged_as_ticket_created(
 
 
 def test_status_changes_closing_and_notes_are_logged_in_order(
-    client: Client, desk: Desk, tap: StreamTap, logs: Logs, agent: Api
+    client: Client, desk: Desk, tap: StreamTap, logs: AppLogs, agent: Api
 ) -> None:
     # GIVEN a ticket, a status change, notes and a close, read off the stream in one batch
     ticket = desk.ticket("cleo")
@@ -181,7 +132,7 @@ def test_status_changes_closing_and_notes_are_logged_in_order(
     assert events[5]["status_id"] == desk.statuses["solved"]
 
 
-def test_assignment_and_reopening_are_logged(client: Client, desk: Desk, logs: Logs, agent: Api) -> None:
+def test_assignment_and_reopening_are_logged(client: Client, desk: Desk, logs: AppLogs, agent: Api) -> None:
     ticket = desk.ticket("cleo", status_id=desk.statuses["solved"])
     members = desk.api.get("/api/staff").data["items"]
     agent_id = next(member["id"] for member in members if member["role"] == "agent")
@@ -203,7 +154,7 @@ def test_assignment_and_reopening_are_logged(client: Client, desk: Desk, logs: L
 
 
 def test_changes_nobody_watches_make_no_events(
-    client: Client, desk: Desk, tap: StreamTap, logs: Logs
+    client: Client, desk: Desk, tap: StreamTap, logs: AppLogs
 ) -> None:
     # Setup edits and new contacts are on the stream too; they are not ticket events.
     desk.created("/api/categories", {"name": "Returns"})
@@ -237,7 +188,7 @@ def corrupt(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_malformed_record_alone_is_reported_failed_and_the_rest_processed(
-    client: Client, desk: Desk, tap: StreamTap, logs: Logs
+    client: Client, desk: Desk, tap: StreamTap, logs: AppLogs
 ) -> None:
     # GIVEN three new tickets, the middle record damaged
     numbers = [desk.ticket()["number"] for _ in range(3)]
@@ -258,7 +209,7 @@ def test_a_malformed_record_alone_is_reported_failed_and_the_rest_processed(
 
 
 def test_a_record_with_an_unknown_event_name_is_failed(
-    client: Client, desk: Desk, tap: StreamTap, logs: Logs
+    client: Client, desk: Desk, tap: StreamTap, logs: AppLogs
 ) -> None:
     desk.ticket()
     desk.ticket()
@@ -271,7 +222,7 @@ def test_a_record_with_an_unknown_event_name_is_failed(
     assert [event["event"] for event in ticket_events(logs)] == ["ticket_created"]
 
 
-def test_a_ttl_expiry_makes_no_event_and_no_failure(client: Client, desk: Desk, logs: Logs) -> None:
+def test_a_ttl_expiry_makes_no_event_and_no_failure(client: Client, desk: Desk, logs: AppLogs) -> None:
     # GIVEN a sign-in token removed the way DynamoDB's TTL sweep removes it
     from chalicelib.domain.staff import authenticate
     from chalicelib.store.models import StaffToken
@@ -320,7 +271,7 @@ def test_a_service_levels_new_rank_moves_its_open_tickets_in_the_priority_queue(
 
 
 def test_a_status_that_becomes_closed_closes_its_tickets_without_telling_anyone(
-    client: Client, desk: Desk, tap: StreamTap, logs: Logs
+    client: Client, desk: Desk, tap: StreamTap, logs: AppLogs
 ) -> None:
     ticket = desk.ticket("cleo", status_id=desk.statuses["waiting"])
     tap.take()

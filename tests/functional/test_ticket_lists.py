@@ -7,21 +7,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib import clock as clock_module
 from tests.functional.conftest import Api
-from tests.functional.desk import Desk, MovableClock, build_desk
+from tests.functional.desk import Desk, MovableClock
 
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
-    movable = MovableClock()
-    monkeypatch.setattr(clock_module, "now", movable.now)
-    return movable
-
-
-@pytest.fixture
-def desk(admin: Api) -> Desk:
-    return build_desk(admin)
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def numbers(desk: Desk, query: str = "") -> list[int]:

@@ -9,23 +9,13 @@ import boto3
 import pytest
 from boto3.dynamodb.conditions import Key
 
-from chalicelib import clock as clock_module
 from tests.functional.conftest import ADMIN_PASSWORD, Api
-from tests.functional.desk import Desk, MovableClock, build_desk
+from tests.functional.desk import Desk, MovableClock
 
 TABLE = "helpdesk-test"
 
 
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
-    movable = MovableClock()
-    monkeypatch.setattr(clock_module, "now", movable.now)
-    return movable
-
-
-@pytest.fixture
-def desk(admin: Api) -> Desk:
-    return build_desk(admin)
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def at(value: str) -> datetime:
