@@ -15,11 +15,13 @@ from chalicelib.api import (
     staff_routes,
     ticket_routes,
 )
+from chalicelib.api.http import error_shape_middleware
 from chalicelib.observability import event_middleware, http_middleware
 from chalicelib.stream.handler import handle_batch
 
 app = Chalice(app_name="helpdesk")
 app.register_middleware(http_middleware, "http")
+app.register_middleware(error_shape_middleware, "http")
 app.register_middleware(event_middleware, "dynamodb")
 
 for blueprint in (auth_routes, staff_routes, setup_routes, contact_routes, ticket_routes, openapi_routes):

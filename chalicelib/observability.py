@@ -19,6 +19,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from chalicelib.settings import get_settings
+
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "helpdesk")
 
 logger = Logger(service=SERVICE)
@@ -27,6 +29,7 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Help
 
 def http_middleware(request: Any, get_response: Callable[[Any], Any]) -> Any:
     """Tag every log line of a request, log its outcome, and flush its metrics."""
+    get_settings()  # a stage without its secret fails on every call, not on page two
     context = request.context or {}
     lambda_context = getattr(request, "lambda_context", None)
     logger.append_keys(

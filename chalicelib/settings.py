@@ -1,19 +1,19 @@
-"""Configuration read once from the environment into a typed object.
+"""Configuration read from the environment into a typed object, once per cold start.
 
 Environment variables
 ---------------------
 HELPDESK_TABLE
-    Name of the single DynamoDB table (default ``helpdesk``).
+    Name of the single DynamoDB table (default ``helpdesk``). Read when the models are
+    imported.
 HELPDESK_SECRET_KEY
-    Key that signs pagination cursors. Required in a deployed stage; local runs and
-    tests set their own.
-HELPDESK_STAGE
-    ``local``, ``dev`` or ``prod``. Local mode relaxes nothing on the API; it only lets
-    the local runner add its development routes.
-HELPDESK_PUBLIC_URL
-    Base URL used in links the helpdesk sends out (default ``http://127.0.0.1:8000``).
+    Key that signs pagination cursors, at least 32 characters. The deployment generates
+    it in Secrets Manager; the local runner and the tests set their own. Checked at the
+    start of every request, so a stage without it fails loudly on its first call.
 AWS_REGION / AWS_DEFAULT_REGION
     Region of the table; the Lambda runtime sets ``AWS_REGION``.
+
+``HELPDESK_STAGE`` and ``HELPDESK_PUBLIC_URL`` are set by the deployment for the
+notification links that come with the notifications issue; nothing reads them yet.
 """
 
 from __future__ import annotations
@@ -25,15 +25,7 @@ from functools import lru_cache
 
 @dataclass(frozen=True)
 class Settings:
-    table_name: str
     secret_key: bytes
-    stage: str
-    region: str
-    public_url: str
-
-    @property
-    def is_local(self) -> bool:
-        return self.stage == "local"
 
 
 def region_from_env() -> str:
@@ -46,13 +38,8 @@ def table_name_from_env() -> str:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """The settings; ``RuntimeError`` naming the variable when one is missing or weak."""
     secret = os.environ.get("HELPDESK_SECRET_KEY", "")
     if len(secret) < 32:
         raise RuntimeError("HELPDESK_SECRET_KEY must be set to at least 32 characters")
-    return Settings(
-        table_name=table_name_from_env(),
-        secret_key=secret.encode(),
-        stage=os.environ.get("HELPDESK_STAGE", "dev"),
-        region=region_from_env(),
-        public_url=os.environ.get("HELPDESK_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
-    )
+    return Settings(secret_key=secret.encode())

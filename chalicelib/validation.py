@@ -131,11 +131,12 @@ def phone(value: Any) -> str:
 
 
 def money(value: Any) -> Decimal:
-    """A positive amount given as a decimal string with at most two decimal places."""
+    """A positive amount given as a decimal string (ASCII digits, up to three decimals;
+    the currency decides how many it may really have, see ``minor_units``)."""
     if not isinstance(value, str):
         raise ValueError('must be a decimal string such as "12.50".')
-    if not re.fullmatch(r"\d{1,12}(\.\d{1,2})?", value.strip()):
-        raise ValueError('must be a positive decimal string with at most two decimals, such as "12.50".')
+    if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,3})?", value.strip()):
+        raise ValueError('must be a positive decimal string such as "12.50".')
     try:
         amount = Decimal(value.strip())
     except InvalidOperation as exc:
@@ -146,9 +147,23 @@ def money(value: Any) -> Decimal:
 
 
 def currency(value: Any) -> str:
+    """An ISO 4217 code of a currency with minor units (EUR, JPY, KWD; not XAU)."""
     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
         raise ValueError("must be a three-letter ISO 4217 code such as EUR.")
+    if minor_units(value) is None:
+        raise ValueError("is not an ISO 4217 currency with minor units.")
     return value
+
+
+def minor_units(code: str) -> int | None:
+    """Decimal places of a currency (2 for EUR, 0 for JPY, 3 for KWD); None if unknown."""
+    from iso4217 import Currency
+
+    try:
+        exponent = Currency(code).exponent
+    except ValueError:
+        return None
+    return int(exponent) if exponent is not None else None
 
 
 def iso_date(value: Any) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -14,7 +15,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Request, Response
 
-from chalicelib import errors
+from chalicelib import clock, errors
 from chalicelib.domain import staff as staff_domain
 from chalicelib.store.db import Key
 from chalicelib.validation import identifier
@@ -43,7 +44,7 @@ JSON_HEADERS = {
 
 def _default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return clock.iso(value)  # fixed width, whatever the microseconds
     if isinstance(value, Decimal):
         return format(value, "f")
     raise TypeError(f"cannot encode {type(value).__name__}")
@@ -51,7 +52,8 @@ def _default(value: Any) -> Any:
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        body=json.dumps(body, default=_default, separators=(",", ":")),
+        # UTF-8 as is: escaping non-ASCII text would double the size of answers in most scripts.
+        body=json.dumps(body, default=_default, separators=(",", ":"), ensure_ascii=False),
         status_code=status,
         headers={**JSON_HEADERS, **(headers or {})},
     )
@@ -87,6 +89,10 @@ def endpoint(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object, parsed once per request; 400/413 for anything else."""
+    cached = getattr(request, "_helpdesk_body", None)
+    if cached is not None:
+        return dict(cached)
     raw = request.raw_body or b""
     if len(raw) > MAX_BODY_BYTES:
         raise errors.TooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
@@ -94,11 +100,14 @@ def json_body(request: Request) -> dict[str, Any]:
         raise errors.MalformedRequest("The request needs a JSON object as its body.")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        # JSON can carry lone surrogates ("\ud800") that no store or hash accepts.
+        json.dumps(body, ensure_ascii=False).encode()
+    except (ValueError, UnicodeError, RecursionError) as exc:
         raise errors.MalformedRequest() from exc
     if not isinstance(body, dict):
         raise errors.MalformedRequest("The request body must be a JSON object.")
-    return body
+    request._helpdesk_body = body  # type: ignore[attr-defined]
+    return dict(body)
 
 
 def query_params(request: Request, allowed: Sequence[str]) -> dict[str, str]:
@@ -149,7 +158,7 @@ def peek_body(request: Request) -> dict[str, Any]:
 
 def page_size(params: dict[str, str]) -> int:
     raw = params.get("limit", str(DEFAULT_PAGE))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_PAGE:
         raise errors.InvalidInput(f"'limit' must be a whole number from 1 to {MAX_PAGE}.", field="limit")
     return int(raw)
 
@@ -184,3 +193,18 @@ def choice_param(
     if value not in options:
         raise errors.InvalidInput(f"'{name}' must be one of " + ", ".join(options) + ".", field=name)
     return value
+
+
+def error_shape_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Give the errors Chalice answers by itself (415, 405, an unhandled 500) the same
+    ``{"error": ...}`` shape as every other error of the API."""
+    response = get_response(request)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        code = re.sub(r"(?<!^)(?=[A-Z])", "_", str(body["Code"])).lower().removesuffix("_error")
+        message = str(body["Message"])
+        if response.status_code >= 500:
+            message = "Something went wrong on our side; the error was logged."
+        error = {"code": code, "message": message, "field": None}
+        return json_response({"error": error}, response.status_code)
+    return response

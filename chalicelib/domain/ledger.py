@@ -16,7 +16,7 @@ from chalicelib import clock
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.store.db import condition_failed, transaction
 from chalicelib.store.models import Contact, Item, LedgerEntry
-from chalicelib.validation import Field, choice, currency, iso_date, money, parse_fields, text
+from chalicelib.validation import Field, choice, currency, iso_date, minor_units, money, parse_fields, text
 
 SIGN = {"invoice": Decimal(1), "payment": Decimal(-1), "credit_note": Decimal(-1)}
 
@@ -30,8 +30,10 @@ ENTRY_SPEC = {
 }
 
 
-def _money(value: Decimal) -> str:
-    return format(value.quantize(Decimal("0.01")), "f")
+def _money(value: Decimal, code: str) -> str:
+    """The amount with exactly the currency's decimal places."""
+    places = minor_units(code) or 0
+    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
 
 
 def present(entry: LedgerEntry) -> dict[str, Any]:
@@ -39,7 +41,7 @@ def present(entry: LedgerEntry) -> dict[str, Any]:
         "id": entry.id,
         "type": entry.type,
         "reference": entry.reference,
-        "amount": _money(entry.amount),
+        "amount": _money(entry.amount, entry.currency),
         "currency": entry.currency,
         "date": entry.date,
         "due_date": entry.due_date,
@@ -50,6 +52,11 @@ def present(entry: LedgerEntry) -> dict[str, Any]:
 
 def add_entry(contact_id: str, body: dict[str, Any], actor: str) -> LedgerEntry:
     values = parse_fields(body, ENTRY_SPEC)
+    places = minor_units(values["currency"]) or 0
+    if values["amount"] != values["amount"].quantize(Decimal(1).scaleb(-places)):
+        raise InvalidInput(
+            f"'amount': {values['currency']} has {places} decimal places at most.", field="amount"
+        )
     if values.get("due_date") and values["type"] != "invoice":
         raise InvalidInput("Only an invoice has a due date.", field="due_date")
     if values.get("due_date") and values["due_date"] < values["date"]:
@@ -95,10 +102,12 @@ def statement(contact_id: str) -> dict[str, Any]:
         if not isinstance(entry, LedgerEntry):
             continue
         balances[entry.currency] += SIGN[entry.type] * entry.amount
-        lines.append({**present(entry), "balance": _money(balances[entry.currency])})
+        lines.append({**present(entry), "balance": _money(balances[entry.currency], entry.currency)})
     return {
         "contact_id": contact_id,
         "entries": lines,
-        "balances": {code: _money(amount) for code, amount in sorted(balances.items())},
-        "outstanding": {code: _money(amount) for code, amount in sorted(balances.items()) if amount > 0},
+        "balances": {code: _money(amount, code) for code, amount in sorted(balances.items())},
+        "outstanding": {
+            code: _money(amount, code) for code, amount in sorted(balances.items()) if amount > 0
+        },
     }

@@ -98,22 +98,30 @@ def login(body: dict[str, Any], client_address: str) -> dict[str, Any]:
     """Exchange email and password for a token; one answer for every kind of failure."""
     values = parse_fields(body, LOGIN_SPEC)
     address = values["email"].lower()
-    limits = [(LOGIN_PER_ACCOUNT, address), (LOGIN_PER_ADDRESS, client_address)]
-    counted = throttle.check(limits)
+    # The address first: a throttled address does not spend the account's attempts.
+    throttle.reserve([(LOGIN_PER_ADDRESS, client_address), (LOGIN_PER_ACCOUNT, address)])
 
     member = next(iter(Staff.lookup.query(f"STAFF_EMAIL#{address}", limit=1)), None)
     stored_hash = member.password_hash if isinstance(member, Staff) else None
     verified = passwords.verify_password(stored_hash, values["password"])
     if not verified or not isinstance(member, Staff) or not member.active:
-        throttle.record_failure(limits)
         raise NotAuthenticated("Email or password is wrong.")
 
-    if LOGIN_PER_ACCOUNT.scope in counted:
-        throttle.clear(LOGIN_PER_ACCOUNT, address)
+    throttle.forgive(LOGIN_PER_ACCOUNT, address)
+    throttle.refund(LOGIN_PER_ADDRESS, client_address)
     if passwords.needs_rehash(member.password_hash):
-        # A stronger hash is no edit: it must not make an admin's pending change stale.
+        # A stronger hash is no edit: it must not make an admin's pending change stale, and
+        # it must not bring back a password an admin replaced a moment ago.
         new_hash = passwords.hash_password(values["password"])
-        update_unversioned(Staff.key(member.id), [Staff.password_hash.set(new_hash)])
+        try:
+            update_unversioned(
+                Staff.key(member.id),
+                [Staff.password_hash.set(new_hash)],
+                Staff.password_hash == member.password_hash,
+            )
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
     token = f"{member.id}.{secrets.token_urlsafe(32)}"
     expires_at = clock.now() + TOKEN_LIFETIME
     StaffToken(

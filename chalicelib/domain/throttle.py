@@ -1,4 +1,9 @@
-"""Fixed-window counters of failed attempts, per scope (account, client address)."""
+"""Fixed-window counters of attempts, per scope (account, client address).
+
+An attempt is counted before it is judged, with one conditional ``ADD`` per counter:
+concurrent attempts cannot all pass a check made before any of them is counted, and a
+success gives its attempt back.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib import clock
 from chalicelib.errors import Throttled
-from chalicelib.store.db import get_many
+from chalicelib.store.db import condition_failed
 from chalicelib.store.models import Throttle
 
 
@@ -24,43 +31,45 @@ def _subject_hash(subject: str) -> str:
     return hashlib.sha256(subject.lower().encode()).hexdigest()[:32]
 
 
-def _window(limit: Limit) -> tuple[int, int]:
-    """The current window's number and the seconds left in it."""
+def _counter(limit: Limit, subject: str) -> tuple[Throttle, int]:
+    """The counter of the current window, and the seconds left in that window."""
     epoch = int(clock.now().timestamp())
-    return epoch // limit.window_seconds, limit.window_seconds - epoch % limit.window_seconds
+    window, left = divmod(epoch, limit.window_seconds)
+    item = Throttle(*Throttle.key(limit.scope, _subject_hash(subject), window))
+    return item, limit.window_seconds - left
 
 
-def check(checks: list[tuple[Limit, str]]) -> set[str]:
-    """Raise ``Throttled`` when any subject used up its attempts; one batch read.
-
-    Returns the scopes that have failures in their current window, so a success clears
-    only counters that exist.
-    """
-    keys = {}
+def reserve(checks: list[tuple[Limit, str]]) -> None:
+    """Count one attempt against each subject, in order; ``Throttled`` at the first subject
+    that has none left (later subjects are then not counted)."""
     for limit, subject in checks:
-        window, _ = _window(limit)
-        keys[Throttle.key(limit.scope, _subject_hash(subject), window)] = limit
-    found = get_many(keys)
-    for key, limit in keys.items():
-        item = found.get(key)
-        if isinstance(item, Throttle) and item.attempts >= limit.attempts:
-            raise Throttled(retry_after=_window(limit)[1])
-    return {limit.scope for key, limit in keys.items() if key in found}
+        counter, left = _counter(limit, subject)
+        try:
+            counter.update(
+                actions=[
+                    Throttle.attempts.add(1),
+                    Throttle.ttl.set(clock.now() + timedelta(seconds=left + 60)),
+                    Throttle.kind.set(Throttle),
+                ],
+                condition=Throttle.attempts.does_not_exist() | (Throttle.attempts < limit.attempts),
+            )
+        except UpdateError as exc:
+            if condition_failed(exc):
+                raise Throttled(retry_after=left) from exc
+            raise
 
 
-def record_failure(checks: list[tuple[Limit, str]]) -> None:
-    for limit, subject in checks:
-        window, left = _window(limit)
-        counter = Throttle(*Throttle.key(limit.scope, _subject_hash(subject), window))
-        counter.update(
-            actions=[
-                Throttle.attempts.add(1),
-                Throttle.ttl.set(clock.now() + timedelta(seconds=left + 60)),
-                Throttle.kind.set(Throttle),
-            ]
-        )
+def forgive(limit: Limit, subject: str) -> None:
+    """Forget the subject's attempts in this window (a success ends a run of failures)."""
+    counter, _ = _counter(limit, subject)
+    counter.delete()
 
 
-def clear(limit: Limit, subject: str) -> None:
-    window, _ = _window(limit)
-    Throttle(*Throttle.key(limit.scope, _subject_hash(subject), window)).delete()
+def refund(limit: Limit, subject: str) -> None:
+    """Give back one attempt: a success should not use up a shared address's allowance."""
+    counter, _ = _counter(limit, subject)
+    try:
+        counter.update(actions=[Throttle.attempts.add(-1)], condition=Throttle.attempts > 0)
+    except UpdateError as exc:
+        if not condition_failed(exc):  # the window turned meanwhile: nothing to give back
+            raise

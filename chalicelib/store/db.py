@@ -24,7 +24,10 @@ def get_many(keys: Iterable[Key]) -> dict[Key, Item]:
     unique = list(dict.fromkeys(keys))
     if not unique:
         return {}
-    return {(item.pk, item.sk): item for item in Item.batch_get(unique)}
+    if len(unique) > 100:
+        raise ValueError("BatchGetItem reads at most 100 keys")
+    # Strongly consistent: a logout, a deactivation or a version bump counts at once.
+    return {(item.pk, item.sk): item for item in Item.batch_get(unique, consistent_read=True)}
 
 
 def get_one(key: Key) -> Item | None:

@@ -31,8 +31,8 @@ AUTH_ONLY = {"BatchGetItem": 1}
 
 # operation -> (DynamoDB calls it makes, items those calls read)
 EXPECTED: dict[str, tuple[dict[str, int], int]] = {
-    # Throttle check, email look-up, new token (no failures: no throttle reset).
-    "POST /api/auth/login": ({"BatchGetItem": 1, "Query": 1, "PutItem": 1}, 1),
+    # Two attempts counted (address, account), email look-up, both given back, new token.
+    "POST /api/auth/login": ({"UpdateItem": 3, "Query": 1, "DeleteItem": 1, "PutItem": 1}, 1),
     "GET /api/tickets": (ONE_QUERY, AUTH_ITEMS + PAGE),
     "GET /api/tickets?status_id=": (ONE_QUERY, AUTH_ITEMS + PAGE),
     "GET /api/tickets?category_id=": (ONE_QUERY, AUTH_ITEMS + PAGE),

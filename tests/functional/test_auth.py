@@ -67,7 +67,7 @@ def test_login_answers_a_token_and_when_it_expires(frozen, admin, anonymous):
     assert response.headers["Cache-Control"] == "no-store"
     assert response.data["token"]
     assert response.data["token"] != admin.token
-    assert response.data["expires_at"] == "2030-01-01T08:00:10Z"
+    assert response.data["expires_at"] == "2030-01-01T08:00:10.000000Z"
     assert response.data["staff"]["email"] == "admin@example.com"
     assert "password_hash" not in response.data["staff"]
 
@@ -352,3 +352,36 @@ def test_a_rehash_at_login_does_not_change_the_members_version(client, admin, mo
     assert admin.get("/api/auth/me").data["version"] == before
     # The new hash is stored and still verifies.
     assert sign_in(client, "admin@example.com", ADMIN_PASSWORD).token
+
+
+def test_guesses_in_flight_together_cannot_exceed_the_account_allowance(frozen, admin, monkeypatch):
+    # moto has no per-item locking, so threads cannot prove DynamoDB's atomic conditional
+    # ADD here; instead each guess starts the next while its own password is being judged,
+    # the interleaving a check-then-count design would let through.
+    from chalicelib.domain import passwords, staff
+    from chalicelib.errors import NotAuthenticated, Throttled
+
+    outcomes: list[str] = []
+    real_verify = passwords.verify_password
+
+    def guess(attempt: int) -> None:
+        try:
+            staff.login({"email": "admin@example.com", "password": WRONG_PASSWORD}, f"10.0.0.{attempt}")
+        except NotAuthenticated:
+            outcomes.append("judged")
+        except Throttled:
+            outcomes.append("throttled")
+
+    def verify_while_the_next_guess_arrives(stored_hash, password):
+        if len(outcomes) + in_flight[0] < 12:
+            in_flight[0] += 1
+            guess(in_flight[0])
+        return real_verify(stored_hash, password)
+
+    in_flight = [0]
+    monkeypatch.setattr(passwords, "verify_password", verify_while_the_next_guess_arrives)
+
+    guess(0)
+
+    assert outcomes.count("throttled") >= 1
+    assert outcomes.count("judged") == 5

@@ -252,3 +252,31 @@ def test_one_contacts_entries_never_reach_anothers_statement(admin, cleo):
 
     assert statement(admin, dana)["entries"] == []
     assert statement(admin, cleo)["balances"] == {"EUR": "10.00"}
+
+
+def test_each_currency_keeps_its_own_decimal_places(admin, cleo):
+    # GIVEN a yen invoice (no minor unit) and a Kuwaiti dinar one (three decimals)
+    add(admin, cleo, amount="1500", currency="JPY", reference="Y-1")
+    add(admin, cleo, amount="12.345", currency="KWD", reference="K-1")
+
+    # WHEN the statement is read
+    result = statement(admin, cleo)
+
+    # THEN each amount and balance shows exactly its currency's places
+    assert [line["amount"] for line in result["entries"]] == ["1500", "12.345"]
+    assert result["balances"] == {"JPY": "1500", "KWD": "12.345"}
+
+
+@pytest.mark.parametrize(("amount", "code"), [("10.5", "JPY"), ("1.234", "EUR"), ("0.0001", "KWD")])
+def test_an_amount_finer_than_its_currency_allows_is_refused(admin, cleo, amount, code):
+    response = admin.post(f"/api/contacts/{cleo}/transactions", entry(amount=amount, currency=code))
+
+    assert response.status_code == 422
+    assert response.data["error"]["field"] == "amount"
+
+
+def test_a_currency_without_minor_units_is_refused(admin, cleo):
+    response = admin.post(f"/api/contacts/{cleo}/transactions", entry(currency="XAU"))
+
+    assert response.status_code == 422
+    assert response.data["error"]["field"] == "currency"

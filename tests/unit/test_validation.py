@@ -199,8 +199,10 @@ def test_money_keeps_the_exact_decimal_value(value, amount):
     assert parsed == amount
 
 
-@pytest.mark.parametrize("value", [0.1, 10, "-1.00", "1.234", "0", "0.00", "1e3", "NaN", "1,50", ""])
-def test_money_refuses_floats_negatives_zero_and_more_than_two_decimals(value):
+@pytest.mark.parametrize(
+    "value", [0.1, 10, "-1.00", "1.2345", "0", "0.00", "1e3", "NaN", "1,50", "", "\u0661\u0662", "\uff11"]
+)
+def test_money_refuses_floats_negatives_zero_other_digits_and_more_than_three_decimals(value):
     rejected(validation.money, value)
 
 
@@ -244,3 +246,14 @@ def test_a_sign_in_secret_is_kept_exactly_as_typed():
 @pytest.mark.parametrize("value", ["", None, 42, "x" * 257])
 def test_a_sign_in_secret_must_be_non_empty_text_of_bounded_length(value):
     rejected(validation.secret(256), value)
+
+
+@pytest.mark.parametrize(("code", "places"), [("EUR", 2), ("USD", 2), ("JPY", 0), ("KWD", 3), ("XAU", None)])
+def test_minor_units_come_from_iso_4217(code, places):
+    assert validation.minor_units(code) == places
+
+
+@pytest.mark.parametrize("code", ["XAU", "ZZZ"])
+def test_currency_refuses_codes_without_minor_units_or_unknown(code):
+    with pytest.raises(ValueError, match="ISO 4217 currency"):
+        validation.currency(code)
