@@ -49,6 +49,9 @@ bench: install ## DynamoDB round trips, items read and import time per operation
 	$(PY) -m tests.bench.run
 
 package: install ## Build the CloudFormation package into build/package
+	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' || { \
+		echo "make package needs the virtual environment on Python 3.13: Chalice gives Lambda the runtime"; \
+		echo "of the Python that packages. Install 3.13, then: make clean && make package"; exit 1; }
 	rm -rf $(PACKAGE_DIR)
 	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/template.json $(PACKAGE_DIR)
 

@@ -320,6 +320,9 @@ def main() -> int:
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            # A second Ctrl-C: the first did not get through (a start that hangs, say).
+            raise KeyboardInterrupt
         stop.set()
 
     signal.signal(signal.SIGINT, request_stop)

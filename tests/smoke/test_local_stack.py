@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -79,6 +80,8 @@ class LocalStackProcess:
 
     def wait_for(self, matches: Callable[[str], bool], timeout: float) -> str:
         """The first output line that ``matches``; fails after ``timeout`` seconds or on exit."""
+        # One deadline for the whole wait: a stack that keeps logging cannot hold it open.
+        deadline = time.monotonic() + timeout
         with self._changed:
             seen = 0
             while True:
@@ -88,7 +91,8 @@ class LocalStackProcess:
                 seen = len(self.lines)
                 if not self._reader.is_alive():
                     pytest.fail("the local stack exited early:\n" + self.output())
-                if not self._changed.wait(timeout):
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._changed.wait(left):
                     pytest.fail("timed out waiting for output; so far:\n" + self.output())
 
     def output(self) -> str:
