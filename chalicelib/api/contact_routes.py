@@ -17,7 +17,7 @@ from chalicelib.api.http import (
     query_params,
     staff_context,
 )
-from chalicelib.domain import contacts, ledger, tickets
+from chalicelib.domain import contacts, ledger, ticket_lists, tickets
 from chalicelib.errors import NotFound
 from chalicelib.store.db import Key
 from chalicelib.store.models import Contact, Item
@@ -83,13 +83,13 @@ def contact_tickets(contact_id: str) -> Response:
     # list, without a third round trip.
     context = staff_context(bp, keys_for_ids((contact_id, Contact.key)))
     params = query_params(bp.current_request, ["order", "state", "limit", "cursor"])
-    query = tickets.TicketQuery(
+    query = ticket_lists.TicketQuery(
         contact_id=contact_id,
         order=choice_param(params, "order", ("newest", "priority"), "newest") or "newest",
         state=choice_param(params, "state", ("open", "closed"), None),
     )
     _contact(context.items, contact_id)
-    found, cursor = tickets.list_page(query, page_size(params), params.get("cursor"))
+    found, cursor = ticket_lists.list_page(query, page_size(params), params.get("cursor"))
     return json_response(page([tickets.present(ticket) for ticket in found], cursor))
 
 

@@ -1,5 +1,9 @@
 """``/api/service-levels``, ``/api/categories``, ``/api/statuses``, ``/api/rating-options``
-and ``/api/settings``. Anyone on staff reads them; only admins change them."""
+and ``/api/settings``. Anyone on staff reads them; only admins change them.
+
+Each entry and the settings carry a ``version``: a change names the one it read, and a
+stale one answers 409 ``stale_version`` with what is stored now. Deleting takes no version.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from chalicelib.api.http import (
     no_query_params,
     staff_context,
 )
-from chalicelib.domain import contacts, setup, tickets
+from chalicelib.domain import contacts, setup, ticket_lists
 from chalicelib.errors import NotFound
 from chalicelib.store.db import first_referrer
 
@@ -28,14 +32,16 @@ def _rating_option_user(option_id: str) -> str | None:
 
 
 def _service_level_user(level_id: str) -> str | None:
-    return tickets.first_user("service_level", level_id) or contacts.first_user_of_service_level(level_id)
+    return ticket_lists.first_user("service_level", level_id) or contacts.first_user_of_service_level(
+        level_id
+    )
 
 
 # URL segment -> (config list, what refers to an entry of it)
 _COLLECTIONS: dict[str, tuple[str, Callable[[str], str | None]]] = {
     "service-levels": ("service_levels", _service_level_user),
-    "categories": ("categories", lambda entry_id: tickets.first_user("category", entry_id)),
-    "statuses": ("statuses", lambda entry_id: tickets.first_user("status", entry_id)),
+    "categories": ("categories", lambda entry_id: ticket_lists.first_user("category", entry_id)),
+    "statuses": ("statuses", lambda entry_id: ticket_lists.first_user("status", entry_id)),
     "rating-options": ("rating_options", _rating_option_user),
 }
 
@@ -90,7 +96,7 @@ for _segment, (_collection, _in_use) in _COLLECTIONS.items():
 def get_settings() -> Response:
     context = staff_context(bp)
     no_query_params(bp.current_request)
-    return json_response(context.config.settings)
+    return json_response(context.config.present_settings())
 
 
 @bp.route("/settings", methods=["PUT"])

@@ -17,7 +17,7 @@ from chalicelib.api.http import (
     query_params,
     staff_context,
 )
-from chalicelib.domain import tickets
+from chalicelib.domain import ticket_lists, ticket_notes, tickets
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.observability import count, logger
 from chalicelib.store.models import Contact, Staff, Ticket
@@ -64,7 +64,7 @@ def list_tickets() -> Response:
         return json_response(page([tickets.present(found)] if found else [], None))
 
     overdue = choice_param(params, "overdue", ("true", "false"), "false") == "true"
-    query = tickets.TicketQuery(
+    query = ticket_lists.TicketQuery(
         status_id=_id_param(params, "status_id"),
         category_id=_id_param(params, "category_id"),
         service_level_id=_id_param(params, "service_level_id"),
@@ -74,7 +74,7 @@ def list_tickets() -> Response:
         state=choice_param(params, "state", ("open", "closed"), None),
         order=choice_param(params, "order", ("priority", "newest"), "priority") or "priority",
     )
-    found_page, cursor = tickets.list_page(query, page_size(params), params.get("cursor"))
+    found_page, cursor = ticket_lists.list_page(query, page_size(params), params.get("cursor"))
     return json_response(page([tickets.present(ticket) for ticket in found_page], cursor))
 
 
@@ -113,8 +113,14 @@ def get_ticket(ticket_id: str) -> Response:
     number = _ticket_number(ticket_id)
     if number is None:
         raise NotFound("No ticket has this number.")
-    ticket, notes = tickets.get_with_notes(number)
-    return json_response({**tickets.present(ticket), "notes": [tickets.present_note(note) for note in notes]})
+    conversation = ticket_notes.get_with_notes(number)
+    return json_response(
+        {
+            **tickets.present(conversation.ticket),
+            "notes": [ticket_notes.present_note(note) for note in conversation.notes],
+            "notes_cursor": conversation.notes_cursor,
+        }
+    )
 
 
 @bp.route("/tickets/{ticket_id}", methods=["PATCH"])
@@ -150,6 +156,20 @@ def add_note(ticket_id: str) -> Response:
     body = json_body(bp.current_request)
     if number is None:
         raise NotFound("No ticket has this number.")
-    author = tickets.Author(kind="staff", id=context.staff.id, name=context.staff.name)
-    note = tickets.add_note(number, body, author)
-    return json_response(tickets.present_note(note), 201)
+    author = ticket_notes.Author(kind="staff", id=context.staff.id, name=context.staff.name)
+    note = ticket_notes.add_note(number, body, author)
+    return json_response(ticket_notes.present_note(note), 201)
+
+
+@bp.route("/tickets/{ticket_id}/notes", methods=["GET"])
+@endpoint
+def list_notes(ticket_id: str) -> Response:
+    # The ticket rides in the auth batch: an unknown ticket is a 404, not an empty page,
+    # without a third round trip.
+    number = _ticket_number(ticket_id)
+    context = staff_context(bp, [Ticket.key(number)] if number is not None else [])
+    params = query_params(bp.current_request, ("limit", "cursor"))
+    if number is None or not isinstance(context.items.get(Ticket.key(number)), Ticket):
+        raise NotFound("No ticket has this number.")
+    notes, cursor = ticket_notes.notes_page(number, page_size(params), params.get("cursor"))
+    return json_response(page([ticket_notes.present_note(note) for note in notes], cursor))

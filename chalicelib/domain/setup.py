@@ -3,6 +3,11 @@
 Every request needs some of them (status names, defaults, targets), so they live in one
 item that the request's first batch read fetches with the session. Edits are
 read-modify-write with a version condition, retried when another edit got there first.
+
+That item version only keeps concurrent saves from losing each other's work. What an admin
+edits is an entry, or the settings, and each of those carries its own ``version`` inside
+the JSON: an edit names the version it read and is refused as stale when that entry has
+moved on, while edits of different entries still both apply.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 from pynamodb.exceptions import PutError
 
 from chalicelib import clock
-from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from chalicelib.store.db import condition_failed
 from chalicelib.store.models import Config, Item
 from chalicelib.validation import Field, boolean, email, identifier, integer, parse_fields, text
@@ -40,6 +45,14 @@ COLLECTIONS: dict[str, dict[str, Field]] = {
         "label": Field(text(80), required=True),
         "score": Field(integer(0, 100), required=True),
     },
+}
+
+# The version an edit read: required when changing an entry or the settings.
+VERSION_FIELD = Field(integer(1, 2**53), required=True)
+
+# A partial edit of an entry: any of its fields, and the version it was read at.
+UPDATE_SPECS: dict[str, dict[str, Field]] = {
+    name: {**spec, "version": VERSION_FIELD} for name, spec in COLLECTIONS.items()
 }
 
 # How each list is ordered when shown.
@@ -69,6 +82,9 @@ SETTINGS_SPEC: dict[str, Field] = {
     "staff_notify_email": Field(email, required=True, nullable=True),
 }
 
+# Settings are replaced whole, under the version they were read at.
+REPLACE_SETTINGS_SPEC: dict[str, Field] = {**SETTINGS_SPEC, "version": VERSION_FIELD}
+
 DEFAULT_SETTINGS: dict[str, Any] = {
     "portal_enabled": True,
     "registration_enabled": False,
@@ -84,13 +100,22 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 # Below this rank number every ticket sorts: tickets without a service level come last.
 NO_RANK = 9999
 
+# A new entry's version and that of settings never replaced; also what entries and
+# settings saved before they carried a version read as.
+FIRST_VERSION = 1
+
 
 @dataclass
 class SetupConfig:
-    """The decoded config item. ``version`` is None until the item is first written."""
+    """The decoded config item.
+
+    ``version`` is the item's own, None until the item is first written; it guards saves.
+    ``settings_version`` and each entry's ``version`` are what admins edit under.
+    """
 
     version: int | None = None
     settings: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
+    settings_version: int = FIRST_VERSION
     lists: dict[str, dict[str, dict[str, Any]]] = field(
         default_factory=lambda: {name: {} for name in COLLECTIONS}
     )
@@ -102,12 +127,20 @@ class SetupConfig:
         data = json.loads(item.data)
         config = cls(version=item.version)
         config.settings.update(data.get("settings", {}))
+        config.settings_version = int(data.get("settings_version", FIRST_VERSION))
         for name in COLLECTIONS:
-            config.lists[name] = data.get(name, {})
+            entries: dict[str, dict[str, Any]] = data.get(name, {})
+            for entry in entries.values():
+                # Saved before entries carried a version: that is their first one.
+                entry.setdefault("version", FIRST_VERSION)
+            config.lists[name] = entries
         return config
 
     def to_json(self) -> str:
-        return json.dumps({"settings": self.settings, **self.lists}, sort_keys=True)
+        return json.dumps(
+            {"settings": self.settings, "settings_version": self.settings_version, **self.lists},
+            sort_keys=True,
+        )
 
     # -- look-ups used across the domain ---------------------------------------------
 
@@ -134,6 +167,10 @@ class SetupConfig:
         entries = [{"id": key, **value} for key, value in self.lists[collection].items()]
         return sorted(entries, key=_ORDER[collection])
 
+    def present_settings(self) -> dict[str, Any]:
+        """The settings as the API shows them: with the version a replacement must name."""
+        return {**self.settings, "version": self.settings_version}
+
 
 def load() -> SetupConfig:
     """A consistent read of the config, for edits."""
@@ -154,7 +191,12 @@ def _save(config: SetupConfig) -> None:
 
 
 def edit(change: Callable[[SetupConfig], Any], attempts: int = 4) -> Any:
-    """Apply ``change`` to the latest config and save it; retry if an edit raced us."""
+    """Apply ``change`` to the latest config and save it; retry if an edit raced us.
+
+    The retry is safe for versioned edits: ``change`` runs again on the config as the other
+    edit left it, so an edit of the same entry now finds a newer version and is refused,
+    while an edit of another entry applies on top of it.
+    """
     for _ in range(attempts):
         config = load()
         result = change(config)
@@ -173,6 +215,7 @@ def edit(change: Callable[[SetupConfig], Any], attempts: int = 4) -> Any:
 
 def create_entry(collection: str, body: dict[str, Any]) -> dict[str, Any]:
     values = parse_fields(body, COLLECTIONS[collection])
+    values["version"] = FIRST_VERSION
     entry_id = clock.new_id()
 
     def change(config: SetupConfig) -> dict[str, Any]:
@@ -184,12 +227,19 @@ def create_entry(collection: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_entry(collection: str, entry_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    values = parse_fields(body, COLLECTIONS[collection], partial=True)
+    """Apply a partial edit; the caller's ``version`` must still be the entry's stored one."""
+    values = parse_fields(body, UPDATE_SPECS[collection], partial=True)
+    if "version" not in values:
+        raise InvalidInput("The field 'version' is required.", field="version")
+    expected_version = values.pop("version")
 
     def change(config: SetupConfig) -> dict[str, Any]:
         current = config.lists[collection].get(entry_id)
         if current is None:
             raise NotFound()
+        if current["version"] != expected_version:
+            raise StaleVersion(current={"id": entry_id, **current})
+
         # Settings promise customer replies an open status; an edit must keep that promise.
         if values.get("closed") and config.settings.get("customer_reply_status_id") == entry_id:
             raise Conflict(
@@ -197,6 +247,7 @@ def update_entry(collection: str, entry_id: str, body: dict[str, Any]) -> dict[s
                 field="closed",
             )
         current.update(values)
+        current["version"] += 1
         return {"id": entry_id, **current}
 
     updated: dict[str, Any] = edit(change)
@@ -204,7 +255,11 @@ def update_entry(collection: str, entry_id: str, body: dict[str, Any]) -> dict[s
 
 
 def delete_entry(collection: str, entry_id: str, in_use: Callable[[str], str | None]) -> None:
-    """Delete an entry unless ``in_use`` names something that still refers to it."""
+    """Delete an entry unless ``in_use`` names something that still refers to it.
+
+    No version is asked for: whatever an entry was edited into, deleting it means the same,
+    and the checks that it is unused run on the latest config.
+    """
 
     def change(config: SetupConfig) -> None:
         if entry_id not in config.lists[collection]:
@@ -224,9 +279,14 @@ def delete_entry(collection: str, entry_id: str, in_use: Callable[[str], str | N
 
 
 def replace_settings(body: dict[str, Any]) -> dict[str, Any]:
-    values = parse_fields(body, SETTINGS_SPEC)
+    """Replace every setting; the caller's ``version`` must still be the stored one."""
+    values = parse_fields(body, REPLACE_SETTINGS_SPEC)
+    expected_version = values.pop("version")
 
     def change(config: SetupConfig) -> dict[str, Any]:
+        if config.settings_version != expected_version:
+            raise StaleVersion(current=config.present_settings())
+
         for setting, collection in SETTING_REFERENCES.items():
             if values[setting] is not None:
                 config.require(collection, values[setting], setting)
@@ -236,7 +296,8 @@ def replace_settings(body: dict[str, Any]) -> dict[str, Any]:
                 field="customer_reply_status_id",
             )
         config.settings = values
-        return dict(values)
+        config.settings_version += 1
+        return config.present_settings()
 
     replaced: dict[str, Any] = edit(change)
     return replaced

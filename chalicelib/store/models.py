@@ -7,6 +7,7 @@ indexes declared here by ``tests/infra/test_template.py``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import (
@@ -23,15 +24,42 @@ from pynamodb.models import Model
 from chalicelib.settings import region_from_env, table_name_from_env
 from chalicelib.store.attributes import DecimalAttribute, IntegerAttribute
 
-# Ticket list dimensions: the attribute holding the partition value of each one.
-TICKET_DIMENSIONS = {
-    "all": "all_pk",
-    "status": "status_pk",
-    "category": "category_pk",
-    "service_level": "sl_pk",
-    "assignee": "assignee_pk",
-    "contact": "contact_pk",
-}
+
+@dataclass(frozen=True)
+class ListDimension:
+    """One way the staff lists cut the tickets: the one place that names its field, index
+    attribute and key prefix, so the keys a ticket is written with and the keys a list, a
+    usage check or a realignment queries can never drift apart."""
+
+    name: str
+    # The ticket attribute whose value picks the index partition; None: one partition for all.
+    field: str | None
+    # The index partition key attribute (on ``Item``) that holds the partition value.
+    attribute: str
+    prefix: str
+
+    def value_of(self, ticket: Any) -> str | None:
+        """The ticket's value in this dimension (None for the dimension of all tickets)."""
+        return getattr(ticket, self.field) if self.field else None
+
+    def partition(self, value: str | None = None) -> str:
+        """The index partition of tickets whose ``field`` holds ``value`` (``none`` for unset)."""
+        if self.field is None:
+            return self.prefix
+        return f"{self.prefix}{value or 'none'}"
+
+
+ALL_TICKETS = ListDimension("all", None, "all_pk", "TICKETS")
+# The filterable dimensions, most selective first: a list with several filters queries the
+# index of the first one it uses and filters by the others while reading.
+TICKET_DIMENSIONS = (
+    ListDimension("contact", "contact_id", "contact_pk", "CONTACT#"),
+    ListDimension("assignee", "assignee_id", "assignee_pk", "ASSIGNEE#"),
+    ListDimension("status", "status_id", "status_pk", "STATUS#"),
+    ListDimension("category", "category_id", "category_pk", "CATEGORY#"),
+    ListDimension("service_level", "service_level_id", "sl_pk", "SERVICE_LEVEL#"),
+)
+DIMENSIONS = {dimension.name: dimension for dimension in (ALL_TICKETS, *TICKET_DIMENSIONS)}
 # Ticket list orders: the attribute holding the sort value of each one.
 TICKET_ORDERS = {"priority": "prio_sk", "newest": "new_sk"}
 
@@ -47,7 +75,8 @@ def _index(name: str, hash_attr: str, range_attr: str | None = None) -> GlobalSe
 
 
 def ticket_index(dimension: str, order: str) -> GlobalSecondaryIndex:
-    """The index that lists tickets of one dimension in one order."""
+    """The index that lists tickets of one dimension (a ``DIMENSIONS`` name) in one order
+    (a ``TICKET_ORDERS`` name); ``tests/unit/test_ticket_keys.py`` checks that each has one."""
     index: GlobalSecondaryIndex = getattr(Item, f"{dimension}_by_{order}")
     return index
 
@@ -85,7 +114,7 @@ class Item(Model):
     ref_pk = UnicodeAttribute(null=True)
     ref_sk = UnicodeAttribute(null=True)
 
-    # Ticket lists: one index per (dimension, order); see TICKET_DIMENSIONS/TICKET_ORDERS.
+    # Ticket lists: one index per (dimension, order); see DIMENSIONS and TICKET_ORDERS.
     all_by_priority = _index("all-priority", "all_pk", "prio_sk")
     all_by_newest = _index("all-newest", "all_pk", "new_sk")
     status_by_priority = _index("status-priority", "status_pk", "prio_sk")

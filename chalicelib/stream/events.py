@@ -75,7 +75,7 @@ def decode(record: dict[str, Any]) -> list[DomainEvent]:
                     )
                 )
         # Closing or reopening is a status change; a setup edit that realigns a ticket's
-        # closed flag (see tickets.realign_with_setup) tells nobody anything.
+        # closed flag (see ticket_keys.realign_with_setup) tells nobody anything.
         if new.status_id != old.status_id and new.closed and not old.closed:
             events.append(DomainEvent("ticket_closed", new.number, {"status_id": new.status_id}))
         if new.status_id != old.status_id and old.closed and not new.closed:

@@ -3,20 +3,30 @@
 A record that fails is reported back by sequence number (partial batch response), so
 Lambda retries from it without re-running the records before it; one that cannot be
 decoded is logged and counted, then reported failed so the event source's on-failure
-destination receives it after its retries.
+destination receives it after its retries. A setup edit whose realignment runs out of
+time fails the same way, to be delivered again and carry on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from chalicelib.domain import tickets
+from chalicelib.domain import ticket_keys
 from chalicelib.observability import count, logger
 from chalicelib.stream import events
 
+# Realigning stops when the invocation has less time left than this: enough to finish the
+# ticket write under way (PynamoDB retries a slow call) and to answer with the failed record.
+REALIGN_MARGIN_MS = 10_000
 
-def handle_record(record: Any) -> None:
-    """Decode one record and act on its events. Raises to mark the record failed."""
+
+def handle_record(record: Any, lambda_context: Any = None) -> None:
+    """Decode one record and act on its events. Raises to mark the record failed.
+
+    Powertools passes ``lambda_context`` because this signature names it; it is None when
+    the batch runs without one (the local poller may), and then realigning has no deadline.
+    """
     raw = record.raw_event
     try:
         decoded = events.decode(raw)
@@ -33,9 +43,27 @@ def handle_record(record: Any) -> None:
 
     setup_change = events.decode_setup_change(raw)
     if setup_change is not None:
-        realigned = tickets.realign_with_setup(setup_change.old, setup_change.new)
-        if realigned:
-            logger.info("tickets realigned with setup", extra={"tickets": realigned})
+        _realign(setup_change, lambda_context)
+
+
+def _realign(change: events.SetupChange, lambda_context: Any) -> None:
+    try:
+        realigned = ticket_keys.realign_with_setup(
+            change.old, change.new, out_of_time=_deadline(lambda_context)
+        )
+    except ticket_keys.RealignIncomplete as exc:
+        count("RealignIncomplete")
+        logger.warning("tickets realign stopped at deadline", extra={"tickets": exc.changed})
+        raise
+    if realigned:
+        logger.info("tickets realigned with setup", extra={"tickets": realigned})
+
+
+def _deadline(lambda_context: Any) -> Callable[[], bool]:
+    """Whether the invocation is too close to its timeout to start on another ticket."""
+    if lambda_context is None:
+        return lambda: False
+    return lambda: lambda_context.get_remaining_time_in_millis() < REALIGN_MARGIN_MS
 
 
 def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -46,7 +74,10 @@ def handle_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         process_partial_response,
     )
 
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    # A batch whose every record failed answers like any other, record by record, instead of
+    # raising: Lambda retries from the first failed record either way, and a lone setup edit
+    # that ran out of time is no crash of the function (nor a reason to bisect its batch).
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
     response = process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

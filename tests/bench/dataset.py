@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain import contacts, setup, staff, tickets
+from chalicelib.domain import contacts, setup, staff, ticket_keys, tickets
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.settings import region_from_env, table_name_from_env
 from chalicelib.store.models import Contact, Counter, EmailClaim, Item, LedgerEntry, Note, Ticket
@@ -48,6 +48,8 @@ STATUSES = (
     ("Solved", "Solved", 4, True, 25),
 )
 RATING_OPTIONS = (("Great", 100), ("Fine", 50), ("Poor", 0))
+# Where tickets come from, as the API documents them.
+SOURCES = ("staff", "portal", "website")
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ def _configure() -> tuple[SetupConfig, dict[str, dict[str, str]]]:
     setup.replace_settings(
         {
             **setup.DEFAULT_SETTINGS,
+            "version": setup.load().settings_version,
             "default_status_id": ids["statuses"]["New"],
             "customer_reply_status_id": ids["statuses"]["In progress"],
             "default_service_level_id": ids["service_levels"]["Bronze"],
@@ -186,7 +189,7 @@ def _ticket(
         number=number,
         subject=f"Question about order {number}",
         body="Where is my parcel? It should have arrived last week.",
-        source=rng.choice(tickets.SOURCES),
+        source=rng.choice(SOURCES),
         contact_id=contact.id,
         category_id=rng.choice([*ids["categories"].values(), None]),
         service_level_id=rng.choice([*ids["service_levels"].values(), None]),
@@ -200,7 +203,7 @@ def _ticket(
         note_count=0,
         version=1,
     )
-    tickets._apply_service_level(ticket, config)
+    tickets.apply_service_level(ticket, config)
     return ticket
 
 
@@ -260,7 +263,7 @@ def load(ticket_count: int, seed: int = 2) -> Dataset:
         for note in _notes(rng, ticket, note_count, admin.id):
             writer.put(note)
         ticket.note_count = note_count
-        for name, value in tickets._index_keys(ticket, config).items():
+        for name, value in ticket_keys.index_keys(ticket, config).items():
             setattr(ticket, name, value)
         writer.put(ticket)
 

@@ -50,6 +50,7 @@ class Desk:
         return self.created("/api/tickets", {**body, **fields})
 
     def put_settings(self, **overrides: Any) -> None:
+        """Replace the settings with ``overrides`` applied, under the version just read."""
         settings = self.api.get("/api/settings").data
         response = self.api.put("/api/settings", {**settings, **overrides})
         assert response.status_code == 200, response.body

@@ -168,15 +168,16 @@ def _setup(api: Documented) -> dict[str, str]:
     kept = {}
     for segment, body in examples.items():
         kept[segment] = created(api.post(f"/api/{segment}", body))["id"]
-        spare = created(api.post(f"/api/{segment}", body))["id"]
-        answered(api.get(f"/api/{segment}/{spare}"))
+        spare = created(api.post(f"/api/{segment}", body))
+        answered(api.get(f"/api/{segment}/{spare['id']}"))
         first_field = next(iter(body))
-        answered(api.patch(f"/api/{segment}/{spare}", {first_field: body[first_field]}))
-        answered(api.delete(f"/api/{segment}/{spare}"), 204)
+        change = {first_field: body[first_field], "version": spare["version"]}
+        answered(api.patch(f"/api/{segment}/{spare['id']}", change))
+        answered(api.delete(f"/api/{segment}/{spare['id']}"), 204)
         assert len(answered(api.get(f"/api/{segment}"))["items"]) == 1
 
     settings = answered(api.get("/api/settings"))
-    answered(api.put("/api/settings", settings))  # the defaults hold nulls, and round-trip
+    settings = answered(api.put("/api/settings", settings))  # the defaults hold nulls, and round-trip
     settings.update(
         default_status_id=kept["statuses"],
         default_service_level_id=kept["service-levels"],
@@ -263,8 +264,13 @@ def _tickets(api: Documented, kept: dict[str, str], contact_id: str, assignee_id
     )
     ticket = first["id"]
     created(api.post(f"/api/tickets/{ticket}/notes", {"body": "On it.", "public": False}))
+    created(api.post(f"/api/tickets/{ticket}/notes", {"body": "Sent a new one.", "public": True}))
     detail = answered(api.get(f"/api/tickets/{ticket}"))
-    assert [note["public"] for note in detail["notes"]] == [False]
+    assert [note["public"] for note in detail["notes"]] == [False, True]
+    assert detail["notes_cursor"] is None
+    newest = answered(api.get(f"/api/tickets/{ticket}/notes?limit=1"))
+    older = answered(api.get(f"/api/tickets/{ticket}/notes?limit=1&cursor={newest['next_cursor']}"))
+    assert [note["public"] for page in (older, newest) for note in page["items"]] == [False, True]
     answered(api.patch(f"/api/tickets/{ticket}", {"assignee_id": assignee_id, "version": detail["version"]}))
 
     first_page = answered(api.get("/api/tickets?limit=1"))
@@ -333,6 +339,13 @@ def test_error_answers_have_a_documented_status_and_shape(client, as_admin, as_a
     answered(as_admin.patch(f"/api/contacts/{contact['id']}", {"name": "C", "version": 7}), 409)
     answered(as_admin.post("/api/contacts", {"name": "Again", "email": "cleo@example.com"}), 409)
     answered(as_admin.delete(f"/api/service-levels/{level['id']}"), 409)
+    stale_level = answered(
+        as_admin.patch(f"/api/service-levels/{level['id']}", {"rank": 2, "version": 7}), 409
+    )
+    assert stale_level["error"]["current"] == level
+    settings = answered(as_admin.get("/api/settings"))
+    stale_settings = answered(as_admin.put("/api/settings", {**settings, "version": 7}), 409)
+    assert stale_settings["error"]["current"] == settings
     answered(as_admin.post("/api/contacts", {"name": "x" * 70_000, "email": "a@example.com"}), 413)
     answered(
         as_admin.post("/api/categories", {"name": "Billing"}, headers={"Content-Type": "text/plain"}), 415
@@ -340,6 +353,8 @@ def test_error_answers_have_a_documented_status_and_shape(client, as_admin, as_a
     answered(as_admin.post("/api/categories", {"name": "Billing", "colour": "red"}), 422)
     answered(as_admin.get("/api/contacts?colour=red"), 422)
     answered(as_admin.get("/api/tickets?cursor=forged"), 422)
+    answered(as_admin.get(f"/api/tickets/{ticket['id']}/notes?cursor=forged"), 422)
+    answered(as_admin.get("/api/tickets/999999/notes"), 404)
     answered(as_admin.get("/api/staff?limit=500"), 422)
     for _ in range(6):
         last = as_nobody.post("/api/auth/login", {"email": "admin@example.com", "password": "wrong password"})

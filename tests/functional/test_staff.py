@@ -42,16 +42,16 @@ def setup_ids(admin: Api) -> dict[str, str]:
 
 AGENT_FORBIDDEN = [
     ("POST", "/api/service-levels", {"name": "Tin", "rank": 9, "response_hours": 1, "resolution_hours": 2}),
-    ("PATCH", "/api/service-levels/{service-levels}", {"name": "Platinum"}),
+    ("PATCH", "/api/service-levels/{service-levels}", {"name": "Platinum", "version": 1}),
     ("DELETE", "/api/service-levels/{service-levels}", None),
     ("POST", "/api/categories", {"name": "Refunds"}),
-    ("PATCH", "/api/categories/{categories}", {"name": "Invoices"}),
+    ("PATCH", "/api/categories/{categories}", {"name": "Invoices", "version": 1}),
     ("DELETE", "/api/categories/{categories}", None),
     ("POST", "/api/statuses", {"name": "Done", "customer_label": "Done", "order": 9, "closed": True}),
-    ("PATCH", "/api/statuses/{statuses}", {"closed": True}),
+    ("PATCH", "/api/statuses/{statuses}", {"closed": True, "version": 1}),
     ("DELETE", "/api/statuses/{statuses}", None),
     ("POST", "/api/rating-options", {"label": "Awful", "score": 1}),
-    ("PATCH", "/api/rating-options/{rating-options}", {"score": 4}),
+    ("PATCH", "/api/rating-options/{rating-options}", {"score": 4, "version": 1}),
     ("DELETE", "/api/rating-options/{rating-options}", None),
     (
         "PUT",
@@ -66,6 +66,7 @@ AGENT_FORBIDDEN = [
             "notify_sms_enabled": False,
             "sender_email": None,
             "staff_notify_email": None,
+            "version": 1,
         },
     ),
     ("GET", "/api/staff", None),
@@ -113,7 +114,8 @@ def test_an_agent_may_read_setup_and_settings(admin, agent, setup_ids, path):
 
 
 def test_an_admin_may_change_setup_settings_and_staff(admin, setup_ids):
-    assert admin.patch(f"/api/categories/{setup_ids['categories']}", {"name": "Invoices"}).status_code == 200
+    renamed = admin.patch(f"/api/categories/{setup_ids['categories']}", {"name": "Invoices", "version": 1})
+    assert renamed.status_code == 200
     assert admin.delete(f"/api/rating-options/{setup_ids['rating-options']}").status_code == 204
     settings = admin.get("/api/settings").data
     assert admin.put("/api/settings", {**settings, "portal_enabled": False}).status_code == 200

@@ -4,13 +4,15 @@ DynamoDB Streams and shaped the way Lambda delivers them."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import boto3
 import pytest
 from chalice.test import Client
 
-from tests.functional.conftest import ADMIN_PASSWORD, Api, AppLogs, sign_in
+from tests.bench.counting import count_calls
+from tests.functional.conftest import ADMIN_PASSWORD, PROJECT_DIR, Api, AppLogs, sign_in
 from tests.functional.desk import Desk
 
 TABLE = "helpdesk-test"
@@ -61,9 +63,37 @@ def logs(app_logs: AppLogs) -> AppLogs:
     return app_logs
 
 
-def invoke(client: Client, records: list[dict[str, Any]]) -> dict[str, Any]:
-    response = client.lambda_.invoke("on_table_change", {"Records": records})
-    payload: dict[str, Any] = response.payload
+class LambdaTime:
+    """The part of a Lambda context the handler reads: the time left until the timeout.
+
+    The test client's own context allows 3 s, less than the handler's safety margin; Lambda
+    gives this function its configured timeout. ``runs_out_after`` lets a test end the time
+    after that many looks at the clock (the realignment looks once per ticket).
+    """
+
+    aws_request_id = "test-invocation"
+
+    def __init__(self, runs_out_after: int | None = None) -> None:
+        config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+        self.timeout_ms = 1000 * int(config["lambda_functions"]["on_table_change"]["lambda_timeout"])
+        self.looks_left = runs_out_after
+
+    def get_remaining_time_in_millis(self) -> int:
+        if self.looks_left is None:
+            return self.timeout_ms
+        self.looks_left -= 1
+        return self.timeout_ms if self.looks_left >= 0 else 1_000
+
+
+def invoke(
+    client: Client, records: list[dict[str, Any]], context: LambdaTime | None = None
+) -> dict[str, Any]:
+    """Call the stream handler with a batch, as Lambda does (the client's app, our context)."""
+    from app import app
+
+    payload: dict[str, Any] = app.handler_map["on_table_change"](
+        {"Records": records}, context or LambdaTime()
+    )
     return payload
 
 
@@ -259,7 +289,7 @@ def test_a_service_levels_new_rank_moves_its_open_tickets_in_the_priority_queue(
     tap.take()
 
     # WHEN an admin ranks standard above gold and the stream delivers the edit
-    edited = desk.api.patch(f"/api/service-levels/{desk.levels['standard']}", {"rank": 1})
+    edited = desk.api.patch(f"/api/service-levels/{desk.levels['standard']}", {"rank": 1, "version": 1})
     assert edited.status_code == 200, edited.body
     response = invoke(client, tap.take())
 
@@ -276,7 +306,8 @@ def test_a_status_that_becomes_closed_closes_its_tickets_without_telling_anyone(
     ticket = desk.ticket("cleo", status_id=desk.statuses["waiting"])
     tap.take()
 
-    desk.api.patch(f"/api/statuses/{desk.statuses['waiting']}", {"closed": True})
+    closed = desk.api.patch(f"/api/statuses/{desk.statuses['waiting']}", {"closed": True, "version": 1})
+    assert closed.status_code == 200, closed.body
     assert invoke(client, tap.take()) == {"batchItemFailures": []}
     # The realigned ticket's own change comes through the stream next: no event for it.
     assert invoke(client, tap.take()) == {"batchItemFailures": []}
@@ -289,12 +320,13 @@ def test_a_status_that_becomes_closed_closes_its_tickets_without_telling_anyone(
 
 
 def test_realigning_skips_a_ticket_an_edit_moved_meanwhile(desk: Desk) -> None:
-    from chalicelib.domain import setup, tickets
+    from chalicelib.domain import setup, ticket_keys
 
     # GIVEN the config before and after a rank edit, and a ticket moved to another level since
     ticket = desk.ticket("cleo")
     before = setup.load()
-    desk.api.patch(f"/api/service-levels/{desk.levels['gold']}", {"rank": 9})
+    reranked = desk.api.patch(f"/api/service-levels/{desk.levels['gold']}", {"rank": 9, "version": 1})
+    assert reranked.status_code == 200, reranked.body
     after = setup.load()
     moved = desk.api.patch(
         f"/api/tickets/{ticket['number']}",
@@ -303,9 +335,76 @@ def test_realigning_skips_a_ticket_an_edit_moved_meanwhile(desk: Desk) -> None:
     assert moved.status_code == 200, moved.body
 
     # WHEN the realignment for the gold edit runs
-    changed = tickets.realign_with_setup(before, after)
+    changed = ticket_keys.realign_with_setup(before, after)
 
     # THEN it finds nothing left at gold to move
     assert changed == 0
     queue = desk.api.get("/api/tickets?service_level_id=" + desk.levels["urgent"]).data["items"]
     assert [item["number"] for item in queue] == [ticket["number"]]
+
+
+def test_realigning_leaves_a_ticket_whose_closed_flag_changed_since_it_was_read(desk: Desk) -> None:
+    from chalicelib.domain import setup, ticket_keys, tickets
+
+    # GIVEN a copy of an open ticket read by a rank realignment, as the lagging index gave it
+    ticket = desk.ticket("cleo", status_id=desk.statuses["waiting"])
+    stale = tickets.find_by_number(ticket["number"])
+    assert stale is not None
+    assert stale.closed is False
+    reranked = desk.api.patch(f"/api/service-levels/{desk.levels['gold']}", {"rank": 9, "version": 1})
+    assert reranked.status_code == 200, reranked.body
+    after_rank = setup.load()
+    # ... while its status became a closed one and that realignment closed the ticket first
+    closing = desk.api.patch(f"/api/statuses/{desk.statuses['waiting']}", {"closed": True, "version": 1})
+    assert closing.status_code == 200, closing.body
+    assert ticket_keys.realign_with_setup(after_rank, setup.load()) == 1
+
+    # WHEN the rank realignment gets to its stale copy, with the config it was given
+    written = ticket_keys.realign_ticket(stale, after_rank)
+
+    # THEN it writes nothing: the ticket stays closed and out of the open queue
+    assert written is False
+    stored = desk.api.get(f"/api/tickets/{ticket['number']}").data
+    assert stored["closed"] is True
+    assert desk.api.get("/api/tickets?state=open").data["items"] == []
+    assert [item["number"] for item in desk.api.get("/api/tickets?state=closed").data["items"]] == [
+        ticket["number"]
+    ]
+
+
+def test_a_realignment_out_of_time_fails_its_record_and_the_next_delivery_finishes_it(
+    client: Client, desk: Desk, tap: StreamTap, logs: AppLogs
+) -> None:
+    # GIVEN three standard tickets behind a gold one, and an edit that ranks standard first
+    standard = [desk.ticket("dana")["number"] for _ in range(3)]
+    gold = desk.ticket("cleo")["number"]
+    assert open_queue(desk) == [gold, *standard]
+    tap.take()
+    edited = desk.api.patch(f"/api/service-levels/{desk.levels['standard']}", {"rank": 1, "version": 1})
+    assert edited.status_code == 200, edited.body
+    (edit,) = tap.take()
+
+    # WHEN the edit arrives in an invocation whose time runs out after two tickets
+    first = invoke(client, [edit], LambdaTime(runs_out_after=2))
+
+    # THEN only that record fails, and the two tickets it reached have moved
+    assert first == {"batchItemFailures": [{"itemIdentifier": edit["dynamodb"]["SequenceNumber"]}]}
+    assert open_queue(desk) == [standard[0], standard[1], gold, standard[2]]
+    stopped = [line for line in logs.lines() if line.get("message") == "tickets realign stopped at deadline"]
+    assert [(line["level"], line["tickets"]) for line in stopped] == [("WARNING", 2)]
+
+    # WHEN Lambda delivers the record again, with time to spare
+    with count_calls() as calls:
+        second = invoke(client, [edit])
+
+    # THEN it finishes: one write for the one ticket left, the aligned ones skipped
+    assert second == {"batchItemFailures": []}
+    assert open_queue(desk) == [*standard, gold]
+    assert calls.by_operation == {"Query": 1, "UpdateItem": 1}
+    done = [line for line in logs.lines() if line.get("message") == "tickets realigned with setup"]
+    assert [line["tickets"] for line in done] == [1]
+
+
+def open_queue(desk: Desk) -> list[int]:
+    """Ticket numbers of the open priority queue."""
+    return [ticket["number"] for ticket in desk.api.get("/api/tickets?state=open").data["items"]]

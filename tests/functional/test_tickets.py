@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -159,39 +159,43 @@ def test_creating_needs_a_signed_in_staff_member(desk: Desk, anonymous: Api) -> 
     assert desk.api.get("/api/tickets").data["items"] == []
 
 
-def test_concurrent_creations_get_distinct_consecutive_numbers(desk: Desk) -> None:
-    # GIVEN the config and contact a request would have read
+def test_creations_in_flight_together_get_distinct_consecutive_numbers(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto has no per-item locking, so threads cannot prove DynamoDB's atomic ADD here.
+    # Instead each creation starts the next one after taking its number and before
+    # storing its ticket: the interleaving a read-the-highest-number design gets wrong.
     from chalicelib.domain import contacts, setup, tickets
+    from chalicelib.store.models import Ticket
 
     config = setup.load()
     contact = contacts.get(desk.contacts["cleo"])
     first = desk.ticket()["number"]
-    workers = 16
-    start = threading.Barrier(workers)
+    workers = 8
     numbers: list[int] = []
-    failures: list[BaseException] = []
+    real_save = Ticket.save
 
     def create(position: int) -> None:
-        try:
-            start.wait()
-            body = {"contact_id": contact.id, "subject": f"Thread {position}", "body": "Race."}
-            ticket = tickets.create(config, contact, body, source="staff", created_by="staff:test")
-            numbers.append(ticket.number)
-        except BaseException as exc:
-            failures.append(exc)
+        body = {"contact_id": contact.id, "subject": f"Creation {position}", "body": "Race."}
+        ticket = tickets.create(config, contact, body, source="staff", created_by="staff:test")
+        numbers.append(ticket.number)
 
-    # WHEN that many creations start at the same moment
-    threads = [threading.Thread(target=create, args=(position,)) for position in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    def save_after_the_next_creation(ticket: Ticket, *args: Any, **kwargs: Any) -> Any:
+        started = len(started_positions)
+        if started < workers:
+            started_positions.append(started)
+            create(started)
+        return real_save(ticket, *args, **kwargs)
+
+    started_positions: list[int] = [0]
+    monkeypatch.setattr(Ticket, "save", save_after_the_next_creation)
+
+    create(0)
 
     # THEN each got its own number, with no gap, and each number holds its own ticket
-    assert failures == []
     assert sorted(numbers) == list(range(first + 1, first + 1 + workers))
     subjects = {desk.api.get(f"/api/tickets/{number}").data["subject"] for number in numbers}
-    assert subjects == {f"Thread {position}" for position in range(workers)}
+    assert subjects == {f"Creation {position}" for position in range(workers)}
 
 
 # -- reading -------------------------------------------------------------------------
@@ -214,9 +218,156 @@ def test_a_ticket_shows_every_note_marked_public_or_private_and_its_version(
         ("We are on it.", True),
         ("Customer sounds upset.", False),
     ]
+    assert response.data["notes_cursor"] is None
     author = response.data["notes"][0]["author"]
     assert author["type"] == "staff"
     assert author["name"] == "Ada Admin"
+
+
+def add_notes(desk: Desk, clock: MovableClock, ticket: dict, count: int) -> list[str]:
+    """``count`` notes a second apart, every third one private; their bodies in order."""
+    bodies = []
+    for position in range(count):
+        clock.advance(seconds=1)
+        body = f"Note {position}"
+        response = desk.api.post(
+            f"/api/tickets/{ticket['id']}/notes", {"body": body, "public": position % 3 != 2}
+        )
+        assert response.status_code == 201, response.body
+        bodies.append(body)
+    return bodies
+
+
+def bodies_of(notes: list[dict]) -> list[str]:
+    return [note["body"] for note in notes]
+
+
+def test_a_long_conversation_shows_the_newest_notes_and_a_cursor_to_the_older_ones(
+    desk: Desk, clock: MovableClock
+) -> None:
+    from chalicelib.domain.ticket_notes import NOTES_SHOWN
+
+    # GIVEN a ticket with two notes more than a ticket is shown with
+    ticket = desk.ticket()
+    bodies = add_notes(desk, clock, ticket, NOTES_SHOWN + 2)
+
+    # WHEN it is read
+    detail = desk.api.get(f"/api/tickets/{ticket['id']}").data
+
+    # THEN it holds the newest notes, oldest first, and every note is counted
+    assert bodies_of(detail["notes"]) == bodies[2:]
+    assert detail["note_count"] == NOTES_SHOWN + 2
+    # AND its cursor leads to the two before them, after which nothing is older
+    older = desk.api.get(f"/api/tickets/{ticket['id']}/notes?cursor={detail['notes_cursor']}")
+    assert older.status_code == 200, older.body
+    assert bodies_of(older.data["items"]) == bodies[:2]
+    assert older.data["next_cursor"] is None
+
+
+def test_a_conversation_that_just_fits_has_no_cursor_to_an_empty_page(
+    desk: Desk, clock: MovableClock
+) -> None:
+    from chalicelib.domain.ticket_notes import NOTES_SHOWN
+
+    ticket = desk.ticket()
+    bodies = add_notes(desk, clock, ticket, NOTES_SHOWN)
+
+    detail = desk.api.get(f"/api/tickets/{ticket['id']}").data
+
+    assert bodies_of(detail["notes"]) == bodies
+    assert detail["notes_cursor"] is None
+
+
+def test_notes_page_back_in_time_each_page_oldest_first(desk: Desk, clock: MovableClock) -> None:
+    ticket = desk.ticket()
+    bodies = add_notes(desk, clock, ticket, 5)
+
+    pages: list[list[str]] = []
+    url = f"/api/tickets/{ticket['id']}/notes?limit=2"
+    while url:
+        response = desk.api.get(url)
+        assert response.status_code == 200, response.body
+        pages.append(bodies_of(response.data["items"]))
+        cursor = response.data["next_cursor"]
+        url = f"/api/tickets/{ticket['id']}/notes?limit=2&cursor={cursor}" if cursor else ""
+        assert len(pages) <= 3, "the cursor never ran out"
+
+    assert pages == [bodies[3:5], bodies[1:3], bodies[0:1]]
+
+
+def test_a_notes_cursor_works_only_on_its_own_ticket(desk: Desk, clock: MovableClock) -> None:
+    first, second = desk.ticket(), desk.ticket()
+    add_notes(desk, clock, first, 3)
+    add_notes(desk, clock, second, 3)
+    cursor = desk.api.get(f"/api/tickets/{first['id']}/notes?limit=1").data["next_cursor"]
+    assert cursor
+
+    response = desk.api.get(f"/api/tickets/{second['id']}/notes?limit=1&cursor={cursor}")
+
+    assert response.status_code == 422, response.body
+    assert response.data["error"]["field"] == "cursor"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("limit=0", "limit"), ("limit=101", "limit"), ("cursor=forged", "cursor"), ("order=old", "order")],
+)
+def test_bad_notes_page_parameters_are_422_naming_them(desk: Desk, query: str, field: str) -> None:
+    ticket = desk.ticket()
+
+    response = desk.api.get(f"/api/tickets/{ticket['id']}/notes?{query}")
+
+    assert response.status_code == 422, response.body
+    assert response.data["error"]["field"] == field
+
+
+@pytest.mark.parametrize("ticket_id", ["abc", "999999", "01001"])
+def test_the_notes_of_no_ticket_are_404(desk: Desk, ticket_id: str) -> None:
+    desk.ticket()
+
+    response = desk.api.get(f"/api/tickets/{ticket_id}/notes")
+
+    assert response.status_code == 404, response.body
+    assert response.data["error"]["code"] == "not_found"
+
+
+def test_the_public_view_of_a_conversation_never_holds_a_private_note(
+    desk: Desk, clock: MovableClock
+) -> None:
+    from chalicelib.domain import ticket_notes
+
+    # GIVEN a ticket with public and private notes, every third one private
+    ticket = desk.ticket()
+    bodies = add_notes(desk, clock, ticket, 8)
+    public = [body for position, body in enumerate(bodies) if position % 3 != 2]
+
+    # WHEN the customer's view reads it three notes at a time, then pages back
+    conversation = ticket_notes.get_with_notes(ticket["number"], public_only=True, limit=3)
+    pages = [[note.body for note in conversation.notes]]
+    cursor = conversation.notes_cursor
+    while cursor is not None:
+        notes, cursor = ticket_notes.notes_page(ticket["number"], 3, cursor, public_only=True)
+        pages.append([note.body for note in notes])
+        assert len(pages) <= 3, "the cursor never ran out"
+
+    # THEN every public note shows once, in order, and no private one ever does
+    assert [body for page in reversed(pages) for body in page] == public
+    assert all(len(page) <= 3 for page in pages)
+
+
+def test_a_staff_notes_cursor_does_not_open_the_public_view(desk: Desk, clock: MovableClock) -> None:
+    from chalicelib.domain import ticket_notes
+    from chalicelib.errors import InvalidInput
+
+    ticket = desk.ticket()
+    add_notes(desk, clock, ticket, 3)
+    staff_cursor = ticket_notes.get_with_notes(ticket["number"], limit=1).notes_cursor
+    assert staff_cursor
+
+    with pytest.raises(InvalidInput) as refused:
+        ticket_notes.notes_page(ticket["number"], 3, staff_cursor, public_only=True)
+
+    assert refused.value.field == "cursor"
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from chalicelib.api.openapi_routes import DOCUMENT
-from chalicelib.domain import contacts, ledger, setup, staff, tickets
+from chalicelib.domain import contacts, ledger, setup, staff, ticket_notes, tickets
 from chalicelib.validation import Field, parse_fields
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -33,14 +33,14 @@ REQUEST_SPECS: dict[tuple[str, str], tuple[Mapping[str, Field], bool]] = {
     ("/api/contacts/{contact_id}/transactions", "post"): (ledger.ENTRY_SPEC, False),
     ("/api/tickets", "post"): (tickets.CREATE_SPEC, False),
     ("/api/tickets/{ticket_id}", "patch"): (tickets.UPDATE_SPEC, True),
-    ("/api/tickets/{ticket_id}/notes", "post"): (tickets.NOTE_SPEC, False),
-    ("/api/settings", "put"): (setup.SETTINGS_SPEC, False),
+    ("/api/tickets/{ticket_id}/notes", "post"): (ticket_notes.NOTE_SPEC, False),
+    ("/api/settings", "put"): (setup.REPLACE_SETTINGS_SPEC, False),
     **{
         (f"/api/{segment}", "post"): (setup.COLLECTIONS[segment.replace("-", "_")], False)
         for segment in SETUP_SEGMENTS
     },
     **{
-        (f"/api/{segment}/{{entry_id}}", "patch"): (setup.COLLECTIONS[segment.replace("-", "_")], True)
+        (f"/api/{segment}/{{entry_id}}", "patch"): (setup.UPDATE_SPECS[segment.replace("-", "_")], True)
         for segment in SETUP_SEGMENTS
     },
 }
@@ -207,7 +207,13 @@ def test_throttled_sign_in_documents_retry_after(document):
 
 
 def test_list_operations_take_limit_and_cursor_and_answer_a_page(document):
-    paged = {"/api/staff", "/api/contacts", "/api/tickets", "/api/contacts/{contact_id}/tickets"}
+    paged = {
+        "/api/staff",
+        "/api/contacts",
+        "/api/tickets",
+        "/api/contacts/{contact_id}/tickets",
+        "/api/tickets/{ticket_id}/notes",
+    }
 
     for path in paged:
         operation = document["paths"][path]["get"]

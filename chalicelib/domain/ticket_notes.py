@@ -1,0 +1,175 @@
+"""Notes on a ticket: adding one, and reading a conversation a bounded page at a time.
+
+Notes live in their ticket's partition under ``NOTE#<created>#<id>``, so a conversation is
+one query; the ticket item's sort key ``TICKET`` follows every note, so reading backwards
+meets the ticket first and then the newest notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import PutError, TransactWriteError
+
+from chalicelib import clock
+from chalicelib.errors import NotFound
+from chalicelib.store.cursor import decode_cursor, encode_cursor
+from chalicelib.store.db import condition_failed, transaction
+from chalicelib.store.models import Item, Note, Ticket
+from chalicelib.validation import Field, boolean, parse_fields, text
+
+# How many of the newest notes a ticket is read with; older ones come a page at a time.
+NOTES_SHOWN = 50
+NOTE_PREFIX = "NOTE#"  # how every note's sort key begins (``Note.sort_key``)
+NOTE_SPEC = {
+    "body": Field(text(20_000, multiline=True), required=True),
+    "public": Field(boolean, required=True),
+}
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who wrote a note, copied onto it: the note keeps the name it was written under."""
+
+    kind: str  # "staff" or "contact"
+    id: str
+    name: str
+
+
+def present_note(note: Note) -> dict[str, Any]:
+    """A note as the API shows it, its author as recorded when it was written."""
+    return {
+        "id": note.id,
+        "body": note.body,
+        "public": note.public,
+        "author": {"type": note.author_type, "id": note.author_id, "name": note.author_name},
+        "created_at": note.created_at,
+    }
+
+
+# -- reading -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """A ticket with its newest notes (oldest of them first) and where older notes begin."""
+
+    ticket: Ticket
+    notes: list[Note]
+    # Leads to the notes before ``notes`` (see ``notes_page``); None when there are none.
+    notes_cursor: str | None
+
+
+def get_with_notes(number: int, *, public_only: bool = False, limit: int = NOTES_SHOWN) -> Conversation:
+    """The ticket and its newest ``limit`` notes, in one query.
+
+    A partition holds any number of notes, but one answer has to stay within a query page
+    (1 MB) and a Lambda response (6 MB): the query reads the partition backwards from the
+    ticket item (its sort key ``TICKET`` follows every ``NOTE#...``) and stops after the
+    newest notes; ``notes_cursor`` leads to older ones. With ``public_only`` (the
+    customer's view) private notes are dropped after reading, before anything is returned,
+    so a page may hold fewer than ``limit`` notes while older ones exist.
+    """
+    ticket_sk = Ticket.key(number)[1]
+    # One item more than the page holds tells whether older notes exist.
+    found, last_key = _read_backwards(number, Item.sk.between(NOTE_PREFIX, ticket_sk), limit + 2, None)
+    ticket = found[0] if found else None
+    if not isinstance(ticket, Ticket):
+        raise NotFound("No ticket has this number.")
+    notes, cursor = _page_of_notes(number, found[1:], limit, last_key, public_only)
+    return Conversation(ticket, notes, cursor)
+
+
+def notes_page(
+    number: int, limit: int, cursor: str | None, *, public_only: bool = False
+) -> tuple[list[Note], str | None]:
+    """A page of a ticket's notes going back in time, and the cursor of the page before it.
+
+    Without a cursor, the newest ``limit`` notes; with the ``notes_cursor`` of
+    ``get_with_notes`` or a previous page, the ones before. Each page lists its notes oldest
+    first, as a conversation reads. The cursor is signed for this ticket and this view, so
+    it can neither be replayed on another ticket nor turn a customer's view into the staff's.
+    The caller has made sure the ticket exists (the API reads it in its auth batch).
+    """
+    start = decode_cursor(cursor, _notes_scope(number, public_only))
+    found, last_key = _read_backwards(number, Item.sk.startswith(NOTE_PREFIX), limit + 1, start)
+    return _page_of_notes(number, found, limit, last_key, public_only)
+
+
+def _notes_scope(number: int, public_only: bool) -> str:
+    return f"notes|{number}|{'public' if public_only else 'all'}"
+
+
+def _read_backwards(
+    number: int, condition: Any, count: int, start: dict[str, Any] | None
+) -> tuple[list[Item], dict[str, Any] | None]:
+    """One query page of a ticket's partition, highest sort key first, at most ``count`` items."""
+    pages = Item.query(
+        Ticket.partition(number),
+        condition,
+        scan_index_forward=False,
+        limit=count,
+        last_evaluated_key=start,
+    ).page_iter
+    raw_page = next(pages)
+    found = [Item.from_raw_data(raw) for raw in raw_page.get("Items", [])]
+    return found, pages.last_evaluated_key
+
+
+def _page_of_notes(
+    number: int, found: list[Item], limit: int, last_key: dict[str, Any] | None, public_only: bool
+) -> tuple[list[Note], str | None]:
+    """The newest ``limit`` notes of ``found`` (read newest first), oldest first, and the
+    cursor of the older ones.
+
+    ``found`` holds one note more than the page when older notes exist: DynamoDB's own last
+    key is also set when a read ends exactly on the oldest note, and would leave a cursor to
+    an empty page. Fewer notes with a last key means the 1 MB page limit ended the read.
+    """
+    notes = [item for item in found if isinstance(item, Note)]
+    if len(notes) > limit:
+        notes = notes[:limit]
+        last_key = {Item.pk.attr_name: {"S": notes[-1].pk}, Item.sk.attr_name: {"S": notes[-1].sk}}
+    shown = [note for note in reversed(notes) if note.public or not public_only]
+    return shown, encode_cursor(last_key, _notes_scope(number, public_only))
+
+
+# -- writing -------------------------------------------------------------------------
+
+
+def add_note(number: int, body: dict[str, Any], author: Author, *, public: bool | None = None) -> Note:
+    """Add a note and touch the ticket, in one transaction. ``public`` overrides the body.
+
+    The ticket's ``note_count`` and ``updated_at`` move with the note or not at all, and a
+    note on a ticket that does not exist is refused rather than left orphaned.
+    """
+    values = parse_fields(body, NOTE_SPEC if public is None else {"body": NOTE_SPEC["body"]})
+    moment = clock.now()
+    note_id = clock.new_id()
+    note = Note(
+        Ticket.partition(number),
+        Note.sort_key(clock.iso(moment), note_id),
+        ticket_number=number,
+        id=note_id,
+        body=values["body"],
+        public=values["public"] if public is None else public,
+        author_type=author.kind,
+        author_id=author.id,
+        author_name=author.name,
+        created_at=moment,
+    )
+    try:
+        with transaction() as writes:
+            writes.save(note, condition=Note.pk.does_not_exist())
+            # Notes leave the version alone: an edit of status or assignee still applies.
+            writes.update_unversioned(
+                Ticket.key(number),
+                actions=[Ticket.updated_at.set(moment), Ticket.note_count.add(1)],
+                condition=Ticket.pk.exists(),
+            )
+    except (TransactWriteError, PutError) as exc:
+        if condition_failed(exc):
+            raise NotFound("No ticket has this number.") from exc
+        raise
+    return note
