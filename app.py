@@ -37,4 +37,6 @@ STREAM_ARN = os.environ.get(
 
 @app.on_dynamodb_record(stream_arn=STREAM_ARN, batch_size=50, starting_position="TRIM_HORIZON")
 def on_table_change(event: DynamoDBEvent) -> dict[str, Any]:
+    """Lambda's entry for the table's stream. It answers with the records that failed, so
+    Lambda retries from the first of them instead of the whole batch."""
     return handle_batch(event.to_dict(), event.context)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 
 def now() -> datetime:
+    """The current time in UTC, always timezone-aware so stored and compared times agree."""
     return datetime.now(UTC)
 
 
@@ -16,4 +17,6 @@ def iso(moment: datetime) -> str:
 
 
 def new_id() -> str:
+    """A random id of 32 hex digits: unguessable, so one id in a URL tells nothing of others,
+    and within what ``validation.identifier`` accepts."""
     return uuid.uuid4().hex

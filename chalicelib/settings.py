@@ -25,14 +25,19 @@ from functools import lru_cache
 
 @dataclass(frozen=True)
 class Settings:
+    """What ``get_settings`` validated; the secret key as bytes, ready for HMAC."""
+
     secret_key: bytes
 
 
 def region_from_env() -> str:
+    """The table's region. Not part of ``Settings``: the models read it when they are imported,
+    and a missing secret key should fail a request with its message, not the import."""
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
 def table_name_from_env() -> str:
+    """The table's name; outside ``Settings`` for the same reason as the region."""
     return os.environ.get("HELPDESK_TABLE", "helpdesk")
 
 

@@ -21,6 +21,8 @@ Parser = Callable[[Any], Any]
 
 @dataclass(frozen=True)
 class Field:
+    """How one request field is read: its parser, whether it must be given, whether it may be null."""
+
     parse: Parser
     required: bool = False
     nullable: bool = False
@@ -57,6 +59,9 @@ def parse_fields(
 
 
 def text(max_length: int, *, min_length: int = 1, multiline: bool = False) -> Parser:
+    """A parser for trimmed text of bounded length, one line unless ``multiline``. Control
+    characters are refused: they would end up in logs, mail headers and pages."""
+
     def parse(value: Any) -> str:
         if not isinstance(value, str):
             raise ValueError("must be a string.")
@@ -77,12 +82,15 @@ def text(max_length: int, *, min_length: int = 1, multiline: bool = False) -> Pa
 
 
 def boolean(value: Any) -> bool:
+    """JSON true or false only; ``"false"`` or ``0`` is refused rather than guessed at."""
     if not isinstance(value, bool):
         raise ValueError("must be true or false.")
     return value
 
 
 def integer(minimum: int, maximum: int) -> Parser:
+    """A parser for a whole number within bounds; ``true`` is refused, though Python counts it as 1."""
+
     def parse(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("must be a whole number.")
@@ -94,6 +102,8 @@ def integer(minimum: int, maximum: int) -> Parser:
 
 
 def choice(*options: str) -> Parser:
+    """A parser for one of ``options``, exactly as written (no case folding)."""
+
     def parse(value: Any) -> str:
         if value not in options:
             raise ValueError("must be one of " + ", ".join(options) + ".")
@@ -167,6 +177,8 @@ def minor_units(code: str) -> int | None:
 
 
 def iso_date(value: Any) -> str:
+    """A calendar date, returned as ``YYYY-MM-DD`` whatever ISO form came in, so stored dates
+    compare and sort as text."""
     if not isinstance(value, str):
         raise ValueError("must be a date as YYYY-MM-DD.")
     try:
@@ -176,6 +188,8 @@ def iso_date(value: Any) -> str:
 
 
 def identifier(value: Any) -> str:
+    """An id as this app makes them: up to 64 ASCII letters, digits, ``_`` or ``-``. Checked
+    before an id goes into a key, so no input can make a key DynamoDB refuses."""
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
         raise ValueError("is not a valid id.")
     return value
@@ -195,6 +209,8 @@ def secret(max_length: int) -> Parser:
 
 
 def password(value: Any) -> str:
+    """A new password, kept verbatim: at least 12 characters, and at most 256 so no request can
+    make hashing costly."""
     if not isinstance(value, str):
         raise ValueError("must be a string.")
     if not 12 <= len(value) <= 256:

@@ -20,6 +20,7 @@ def create_blueprint(outbox: Outbox) -> Blueprint:
 
     @bp.route("/dev/outbox", methods=["GET"])
     def outbox_page() -> Response:
+        """Every message sent so far, newest first, as an HTML page."""
         messages = [
             {
                 **message.to_dict(),
@@ -32,6 +33,7 @@ def create_blueprint(outbox: Outbox) -> Blueprint:
 
     @bp.route("/dev/outbox.json", methods=["GET"])
     def outbox_json() -> Response:
+        """Every message sent so far, newest first, as JSON."""
         return json_response({"items": [message.to_dict() for message in outbox.messages()]})
 
     return bp

@@ -21,6 +21,8 @@ from chalicelib import clock
 
 @dataclass(frozen=True)
 class SentMessage:
+    """One email or SMS as the outbox lists it."""
+
     channel: str  # "email" or "sms"
     to: str
     subject: str | None
@@ -28,6 +30,7 @@ class SentMessage:
     sent_at: datetime
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON shape; ``sent_at`` stays a datetime for ``json_response`` to format."""
         return {
             "channel": self.channel,
             "to": self.to,

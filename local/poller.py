@@ -135,6 +135,7 @@ class StreamPoller:
 
     @property
     def stream_arn(self) -> str:
+        """The table's latest stream, looked up on first use, so building a poller costs no call."""
         if self._stream_arn is None:
             table = self.dynamodb.describe_table(TableName=self.table_name)["Table"]
             arn = table.get("LatestStreamArn")
@@ -298,13 +299,16 @@ class StreamPoller:
 
     @property
     def running(self) -> bool:
+        """Whether the polling thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
+        """Poll in a daemon thread, so a poll that hangs cannot keep the process from exiting."""
         self._thread = threading.Thread(target=self.run, name="stream-poller", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10) -> None:
+        """Ask the thread to stop and wait up to ``timeout`` seconds; a retry pause ends at once."""
         self.stop_event.set()
         if self._thread is not None:
             self._thread.join(timeout)

@@ -51,6 +51,7 @@ class StartupError(Exception):
 
 
 def port_from_env() -> int:
+    """``PORT``, checked before anything starts, so a typo stops the runner with one clear line."""
     raw = os.environ.get("PORT", str(DEFAULT_PORT))
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
         raise StartupError(f"PORT must be a port number from 1 to 65535, not {raw!r}")
@@ -91,6 +92,8 @@ def local_environment(moto_url: str, port: int, region: str, table: str) -> dict
 
 
 def apply_environment(values: dict[str, str]) -> None:
+    """Set ``values``, first removing what could still send boto3 to real AWS: per-service
+    endpoint overrides, profiles and session tokens."""
     for name in [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL_")]:
         del os.environ[name]
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
@@ -131,6 +134,8 @@ class LocalStack:
     # -- start ---------------------------------------------------------------------
 
     def start(self) -> None:
+        """Start every piece, in order: the environment is set before the app is imported, the
+        port is bound before the slower seeding (a busy port fails at once), serving comes last."""
         self._start_moto()
         self.environment = local_environment(self.moto_url, self.port, self.region, self.table)
         apply_environment(self.environment)
@@ -264,6 +269,7 @@ class LocalStack:
     # -- run and stop --------------------------------------------------------------
 
     def banner(self) -> str:
+        """What the terminal shows once the stack is up: the URLs, the demo logins, a first curl."""
         base = f"http://{HOST}:{self.port}"
         lines = [
             "",
@@ -292,6 +298,7 @@ class LocalStack:
         return "\n".join(lines)
 
     def collect_outbox(self) -> None:
+        """Take in newly sent messages; called often, since the outbox dates them when it sees them."""
         if self.outbox is not None:
             self.outbox.collect()
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain import contacts, ledger, passwords, setup, staff, ticket_notes, tickets
-from chalicelib.store.models import Contact
+from chalicelib.store.models import Contact, Staff
 
 SENDER_EMAIL = "helpdesk@example.com"
 STAFF_NOTIFY_EMAIL = "support-team@example.com"
@@ -46,19 +46,47 @@ RATING_OPTIONS = [
     {"label": "Fair", "score": 50},
     {"label": "Poor", "score": 0},
 ]
+# The demo customer's tickets: what they wrote, the notes that followed (who wrote each, and
+# whether the customer sees it) and, where it moved on, its status now (the agent then has it).
+DEMO_TICKETS: list[dict[str, Any]] = [
+    {
+        "subject": "Order 1042 arrived damaged",
+        "body": "The lamp in order 1042 arrived with a cracked shade. Can you send a new one?",
+        "category": "Orders and delivery",
+        "notes": [
+            ("agent", "Sorry about that! A replacement shade ships today.", True),
+            ("agent", "Courier claim opened with the carrier, ref CLM-88.", False),
+        ],
+    },
+    {
+        "subject": "Question about invoice INV-1001",
+        "body": "INV-1001 shows 249.00 but I already paid 100.00. What is left to pay?",
+        "category": "Billing",
+        "notes": [
+            ("agent", "149.00 is still open on INV-1001; a statement is attached to your portal.", True),
+            ("customer", "Thanks, I will pay the rest this week.", True),
+        ],
+        "status": "Customer replied",
+    },
+]
 
 
 @dataclass(frozen=True)
 class Login:
+    """A demo login for the banner; ``source`` names where the password came from when the
+    banner must not print it."""
+
     role: str
     email: str
     password: str
-    # Where the password came from, when it is not to be printed.
     source: str | None = None
 
 
 @dataclass
 class DemoData:
+    """What seeding made that the runner needs next: logins to print, ticket numbers to log,
+    and the sender address SES must verify."""
+
     logins: list[Login] = field(default_factory=list)
     ticket_numbers: list[int] = field(default_factory=list)
     sender_email: str = SENDER_EMAIL
@@ -72,6 +100,19 @@ def new_password() -> str:
 def _ids_by_name(collection: str, entries: list[dict[str, Any]]) -> dict[str, str]:
     key = "label" if collection == "rating_options" else "name"
     return {entry[key]: setup.create_entry(collection, entry)["id"] for entry in entries}
+
+
+def _hand_to(config: setup.SetupConfig, number: int, status_id: str, agent: Staff) -> None:
+    """Give a demo ticket a status and assign it to ``agent``, as an agent would: an edit under
+    the version of the ticket as stored now."""
+    current = tickets.find_by_number(number)
+    if current is not None:
+        tickets.update(
+            config,
+            current,
+            {"status_id": status_id, "assignee_id": agent.id, "version": current.version},
+            agent,
+        )
 
 
 def seed(admin_email: str | None = None, admin_password: str | None = None) -> DemoData:
@@ -174,60 +215,26 @@ def seed(admin_email: str | None = None, admin_password: str | None = None) -> D
     ):
         ledger.add_entry(customer.id, body, actor)
 
-    agent_author = ticket_notes.Author(kind="staff", id=agent.id, name=agent.name)
-    customer_author = ticket_notes.Author(kind="contact", id=customer.id, name=customer.name)
-
-    damaged = tickets.create(
-        config,
-        customer,
-        {
-            "contact_id": customer.id,
-            "subject": "Order 1042 arrived damaged",
-            "body": "The lamp in order 1042 arrived with a cracked shade. Can you send a new one?",
-            "category_id": categories["Orders and delivery"],
-        },
-        source="staff",
-        created_by=actor,
-    )
-    ticket_notes.add_note(
-        damaged.number,
-        {"body": "Sorry about that! A replacement shade ships today.", "public": True},
-        agent_author,
-    )
-    ticket_notes.add_note(
-        damaged.number,
-        {"body": "Courier claim opened with the carrier, ref CLM-88.", "public": False},
-        agent_author,
-    )
-
-    billing = tickets.create(
-        config,
-        customer,
-        {
-            "contact_id": customer.id,
-            "subject": "Question about invoice INV-1001",
-            "body": "INV-1001 shows 249.00 but I already paid 100.00. What is left to pay?",
-            "category_id": categories["Billing"],
-        },
-        source="staff",
-        created_by=actor,
-    )
-    ticket_notes.add_note(
-        billing.number,
-        {"body": "149.00 is still open on INV-1001; a statement is attached to your portal.", "public": True},
-        agent_author,
-    )
-    ticket_notes.add_note(
-        billing.number, {"body": "Thanks, I will pay the rest this week."}, customer_author, public=True
-    )
-    current = tickets.find_by_number(billing.number)
-    if current is not None:
-        tickets.update(
+    authors = {
+        "agent": ticket_notes.Author(kind="staff", id=agent.id, name=agent.name),
+        "customer": ticket_notes.Author(kind="contact", id=customer.id, name=customer.name),
+    }
+    for demo in DEMO_TICKETS:
+        ticket = tickets.create(
             config,
-            current,
-            {"status_id": statuses["Customer replied"], "assignee_id": agent.id, "version": current.version},
-            agent,
+            customer,
+            {
+                "contact_id": customer.id,
+                "subject": demo["subject"],
+                "body": demo["body"],
+                "category_id": categories[demo["category"]],
+            },
+            source="staff",
+            created_by=actor,
         )
-
-    data.ticket_numbers = [damaged.number, billing.number]
+        for writer, text, public in demo["notes"]:
+            ticket_notes.add_note(ticket.number, {"body": text, "public": public}, authors[writer])
+        if "status" in demo:
+            _hand_to(config, ticket.number, statuses[demo["status"]], agent)
+        data.ticket_numbers.append(ticket.number)
     return data

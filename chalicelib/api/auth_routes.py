@@ -22,6 +22,7 @@ bp = Blueprint(__name__)
 @bp.route("/auth/login", methods=["POST"])
 @endpoint
 def login() -> Response:
+    """Sign in with email and password; answers a bearer token and when it expires."""
     request = bp.current_request
     no_query_params(request)
     try:
@@ -40,6 +41,7 @@ def login() -> Response:
 @bp.route("/auth/logout", methods=["POST"])
 @endpoint
 def logout() -> Response:
+    """Revoke the bearer token this request carries."""
     context = staff_context(bp)
     no_query_params(bp.current_request)
     staff.logout(context)
@@ -49,6 +51,7 @@ def logout() -> Response:
 @bp.route("/auth/me", methods=["GET"])
 @endpoint
 def me() -> Response:
+    """The staff member the bearer token belongs to."""
     context = staff_context(bp)
     no_query_params(bp.current_request)
     return json_response(staff.present(context.staff))

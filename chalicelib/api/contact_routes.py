@@ -29,6 +29,7 @@ bp = Blueprint(__name__)
 @bp.route("/contacts", methods=["GET"])
 @endpoint
 def list_contacts() -> Response:
+    """List contacts by name (optionally a name prefix), or find the one with an email."""
     staff_context(bp)
     params = query_params(bp.current_request, ["email", "name", "limit", "cursor"])
     if "email" in params:
@@ -45,6 +46,7 @@ def list_contacts() -> Response:
 @bp.route("/contacts", methods=["POST"])
 @endpoint
 def create_contact() -> Response:
+    """Create a contact."""
     context = staff_context(bp)
     no_query_params(bp.current_request)
     contact = contacts.create(context.config, json_body(bp.current_request))
@@ -61,6 +63,7 @@ def _contact(context_items: dict[Key, Item], contact_id: str) -> Contact:
 @bp.route("/contacts/{contact_id}", methods=["GET"])
 @endpoint
 def get_contact(contact_id: str) -> Response:
+    """Read one contact."""
     context = staff_context(bp, keys_for_ids((contact_id, Contact.key)))
     no_query_params(bp.current_request)
     return json_response(contacts.present(_contact(context.items, contact_id)))
@@ -69,6 +72,7 @@ def get_contact(contact_id: str) -> Response:
 @bp.route("/contacts/{contact_id}", methods=["PATCH"])
 @endpoint
 def update_contact(contact_id: str) -> Response:
+    """Change some of a contact's fields, under the version they were read at."""
     context = staff_context(bp, keys_for_ids((contact_id, Contact.key)))
     no_query_params(bp.current_request)
     body = json_body(bp.current_request)
@@ -79,6 +83,7 @@ def update_contact(contact_id: str) -> Response:
 @bp.route("/contacts/{contact_id}/tickets", methods=["GET"])
 @endpoint
 def contact_tickets(contact_id: str) -> Response:
+    """List a contact's tickets, newest first unless asked for priority order."""
     # The contact rides along in the auth batch: an unknown contact is a 404, not an empty
     # list, without a third round trip.
     context = staff_context(bp, keys_for_ids((contact_id, Contact.key)))
@@ -96,6 +101,7 @@ def contact_tickets(contact_id: str) -> Response:
 @bp.route("/contacts/{contact_id}/transactions", methods=["POST"])
 @endpoint
 def add_transaction(contact_id: str) -> Response:
+    """Add an invoice, payment or credit note to a contact's ledger."""
     context = staff_context(bp)
     no_query_params(bp.current_request)
     path_id(contact_id, "contact")
@@ -106,6 +112,7 @@ def add_transaction(contact_id: str) -> Response:
 @bp.route("/contacts/{contact_id}/statement", methods=["GET"])
 @endpoint
 def statement(contact_id: str) -> Response:
+    """A contact's ledger in date order, with running and outstanding balances per currency."""
     staff_context(bp)
     no_query_params(bp.current_request)
     path_id(contact_id, "contact")

@@ -51,6 +51,8 @@ def _default(value: Any) -> Any:
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer with the API's headers (never cached, never sniffed); ``headers`` add or
+    override. Datetimes and Decimals are written as text, so no amount passes through float."""
     return Response(
         # UTF-8 as is: escaping non-ASCII text would double the size of answers in most scripts.
         body=json.dumps(body, default=_default, separators=(",", ":"), ensure_ascii=False),
@@ -60,6 +62,8 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def error_response(exc: errors.HelpdeskError) -> Response:
+    """The ``{"error": ...}`` answer for a domain error: the status its class maps to, the
+    headers that status calls for, and, for a stale version, what is stored now."""
     status = next(code for kind, code in _STATUS.items() if isinstance(exc, kind))
     error: dict[str, Any] = {"code": exc.code, "message": exc.message, "field": exc.field}
     headers = {}
@@ -111,6 +115,8 @@ def json_body(request: Request) -> dict[str, Any]:
 
 
 def query_params(request: Request, allowed: Sequence[str]) -> dict[str, str]:
+    """The query parameters; 422 for any not in ``allowed``, as for an unknown body field, so a
+    misspelled filter is an error rather than a silently unfiltered list."""
     params: dict[str, str] = dict(request.query_params or {})
     for name in params:
         if name not in allowed:
@@ -157,6 +163,8 @@ def peek_body(request: Request) -> dict[str, Any]:
 
 
 def page_size(params: dict[str, str]) -> int:
+    """The ``limit`` parameter, from 1 to ``MAX_PAGE``. Matched as ASCII digits before ``int()``,
+    which would also take signs, spaces and other scripts' digits."""
     raw = params.get("limit", str(DEFAULT_PAGE))
     if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_PAGE:
         raise errors.InvalidInput(f"'limit' must be a whole number from 1 to {MAX_PAGE}.", field="limit")
@@ -164,11 +172,14 @@ def page_size(params: dict[str, str]) -> int:
 
 
 def client_address(request: Request) -> str:
+    """The caller's address as API Gateway saw it, which sign-in throttles by. Headers such as
+    ``X-Forwarded-For`` are not read: the client writes those."""
     identity = (request.context or {}).get("identity") or {}
     return str(identity.get("sourceIp") or "unknown")
 
 
 def page(items: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
+    """The body of every list answer: the items and the cursor of the next page (None at the end)."""
     return {"items": items, "next_cursor": cursor}
 
 
@@ -179,6 +190,8 @@ def staff_context(bp: Blueprint, extra_keys: Sequence[Key] = ()) -> staff_domain
 
 
 def admin_context(bp: Blueprint, extra_keys: Sequence[Key] = ()) -> staff_domain.StaffContext:
+    """``staff_context`` for routes only admins may use. It authenticates first, so a bad token
+    answers 401 before any role check answers 403."""
     context = staff_context(bp, extra_keys)
     context.require_admin()
     return context
@@ -187,6 +200,7 @@ def admin_context(bp: Blueprint, extra_keys: Sequence[Key] = ()) -> staff_domain
 def choice_param(
     params: dict[str, str], name: str, options: Sequence[str], default: str | None
 ) -> str | None:
+    """The query parameter ``name``, which must be one of ``options``; ``default`` when absent."""
     value = params.get(name)
     if value is None:
         return default

@@ -50,16 +50,19 @@ def _register(segment: str, collection: str, in_use: Callable[[str], str | None]
     name = collection
 
     def list_entries() -> Response:
+        """List the entries, in the order the list is shown."""
         context = staff_context(bp)
         no_query_params(bp.current_request)
         return json_response({"items": context.config.ordered(collection)})
 
     def create_entry() -> Response:
+        """Add an entry (admins only)."""
         admin_context(bp)
         no_query_params(bp.current_request)
         return json_response(setup.create_entry(collection, json_body(bp.current_request)), 201)
 
     def get_entry(entry_id: str) -> Response:
+        """Read one entry with its version."""
         context = staff_context(bp)
         no_query_params(bp.current_request)
         entry = context.config.entry(collection, entry_id)
@@ -68,11 +71,13 @@ def _register(segment: str, collection: str, in_use: Callable[[str], str | None]
         return json_response({"id": entry_id, **entry})
 
     def update_entry(entry_id: str) -> Response:
+        """Change some of an entry's fields, under the version they were read at (admins only)."""
         admin_context(bp)
         no_query_params(bp.current_request)
         return json_response(setup.update_entry(collection, entry_id, json_body(bp.current_request)))
 
     def delete_entry(entry_id: str) -> Response:
+        """Delete an entry that nothing refers to (admins only)."""
         admin_context(bp)
         no_query_params(bp.current_request)
         setup.delete_entry(collection, entry_id, in_use)
@@ -94,6 +99,7 @@ for _segment, (_collection, _in_use) in _COLLECTIONS.items():
 @bp.route("/settings", methods=["GET"])
 @endpoint
 def get_settings() -> Response:
+    """Read the settings with their version."""
     context = staff_context(bp)
     no_query_params(bp.current_request)
     return json_response(context.config.present_settings())
@@ -102,6 +108,7 @@ def get_settings() -> Response:
 @bp.route("/settings", methods=["PUT"])
 @endpoint
 def put_settings() -> Response:
+    """Replace every setting, under the version they were read at (admins only)."""
     admin_context(bp)
     no_query_params(bp.current_request)
     return json_response(setup.replace_settings(json_body(bp.current_request)))

@@ -23,6 +23,7 @@ bp = Blueprint(__name__)
 @bp.route("/staff", methods=["GET"])
 @endpoint
 def list_staff() -> Response:
+    """List staff members by name."""
     admin_context(bp)
     params = query_params(bp.current_request, ["limit", "cursor"])
     members, cursor = staff.list_page(page_size(params), params.get("cursor"))
@@ -32,6 +33,7 @@ def list_staff() -> Response:
 @bp.route("/staff", methods=["POST"])
 @endpoint
 def create_staff() -> Response:
+    """Create a staff member with a role and a first password."""
     admin_context(bp)
     no_query_params(bp.current_request)
     member = staff.create(json_body(bp.current_request))
@@ -41,6 +43,7 @@ def create_staff() -> Response:
 @bp.route("/staff/{staff_id}", methods=["GET"])
 @endpoint
 def get_staff(staff_id: str) -> Response:
+    """Read one staff member."""
     admin_context(bp)
     no_query_params(bp.current_request)
     return json_response(staff.present(staff.get(path_id(staff_id, "staff member"))))
@@ -49,6 +52,7 @@ def get_staff(staff_id: str) -> Response:
 @bp.route("/staff/{staff_id}", methods=["PATCH"])
 @endpoint
 def update_staff(staff_id: str) -> Response:
+    """Change a staff member's name, role, password or active flag, under their version."""
     context = admin_context(bp)
     no_query_params(bp.current_request)
     member = staff.update(context, path_id(staff_id, "staff member"), json_body(bp.current_request))

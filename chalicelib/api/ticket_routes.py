@@ -53,6 +53,7 @@ def _id_param(params: dict[str, str], name: str) -> str | None:
 @bp.route("/tickets", methods=["GET"])
 @endpoint
 def list_tickets() -> Response:
+    """List tickets by the filters and order given, or find the one with a number."""
     staff_context(bp)
     params = query_params(bp.current_request, LIST_PARAMS)
     if "number" in params:
@@ -81,6 +82,7 @@ def list_tickets() -> Response:
 @bp.route("/tickets", methods=["POST"])
 @endpoint
 def create_ticket() -> Response:
+    """Open a ticket for a contact."""
     request = bp.current_request
     contact_id = peek_body(request).get("contact_id")
     context = staff_context(bp, keys_for_ids((contact_id, Contact.key)))
@@ -108,6 +110,7 @@ def _ticket_number(ticket_id: str) -> int | None:
 @bp.route("/tickets/{ticket_id}", methods=["GET"])
 @endpoint
 def get_ticket(ticket_id: str) -> Response:
+    """Read a ticket with its newest notes, public and private, and the cursor to older ones."""
     staff_context(bp)
     no_query_params(bp.current_request)
     number = _ticket_number(ticket_id)
@@ -126,6 +129,7 @@ def get_ticket(ticket_id: str) -> Response:
 @bp.route("/tickets/{ticket_id}", methods=["PATCH"])
 @endpoint
 def update_ticket(ticket_id: str) -> Response:
+    """Change a ticket's status, category, service level or assignee, under its version."""
     request = bp.current_request
     number = _ticket_number(ticket_id)
     assignee_id = peek_body(request).get("assignee_id")
@@ -150,6 +154,7 @@ def update_ticket(ticket_id: str) -> Response:
 @bp.route("/tickets/{ticket_id}/notes", methods=["POST"])
 @endpoint
 def add_note(ticket_id: str) -> Response:
+    """Add a public or private note to a ticket."""
     context = staff_context(bp)
     number = _ticket_number(ticket_id)
     no_query_params(bp.current_request)
@@ -164,6 +169,7 @@ def add_note(ticket_id: str) -> Response:
 @bp.route("/tickets/{ticket_id}/notes", methods=["GET"])
 @endpoint
 def list_notes(ticket_id: str) -> Response:
+    """Page back through a ticket's notes, from the newest."""
     # The ticket rides in the auth batch: an unknown ticket is a 404, not an empty page,
     # without a third round trip.
     number = _ticket_number(ticket_id)

@@ -12,7 +12,17 @@ from chalicelib.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from chalicelib.store.cursor import decode_cursor, encode_cursor
 from chalicelib.store.db import condition_failed, create_with_claim, first_referrer, get_one, transaction
 from chalicelib.store.models import Contact, EmailClaim
-from chalicelib.validation import Field, boolean, choice, email, integer, parse_fields, phone, text
+from chalicelib.validation import (
+    Field,
+    boolean,
+    choice,
+    email,
+    identifier,
+    integer,
+    parse_fields,
+    phone,
+    text,
+)
 
 PORTAL_STATES = ("none", "invited", "active", "disabled")
 NAME_MAX = 120
@@ -23,7 +33,7 @@ CONTACT_SPEC = {
     "phone": Field(phone, nullable=True),
     "company": Field(text(120), nullable=True),
     "address": Field(text(500, multiline=True), nullable=True),
-    "service_level_id": Field(text(64), nullable=True),
+    "service_level_id": Field(identifier, nullable=True),
     "notify_email": Field(boolean),
     "notify_sms": Field(boolean),
 }
@@ -50,6 +60,7 @@ def _index_keys(contact_id: str, name: str, address: str, service_level_id: str 
 
 
 def present(contact: Contact) -> dict[str, Any]:
+    """A contact as the API shows it: the portal state as ``portal_access``, no password hash."""
     return {
         "id": contact.id,
         "name": contact.name,
@@ -73,6 +84,8 @@ def _check_service_level(config: SetupConfig, values: dict[str, Any]) -> None:
 
 
 def create(config: SetupConfig, body: dict[str, Any]) -> Contact:
+    """Create a contact from an API body. The contact and the claim on its email are written in
+    one transaction, so two creations with the same address cannot both succeed."""
     values = parse_fields(body, CONTACT_SPEC)
     _check_service_level(config, values)
     contact_id = clock.new_id()
@@ -95,12 +108,13 @@ def create(config: SetupConfig, body: dict[str, Any]) -> Contact:
     )
     claim = _email_claim(values["email"])
     claim.owner_id = contact_id
-    create_with_claim(contact, claim, "A contact with this email already exists.")
+    create_with_claim(contact, claim, field="email", taken="A contact with this email already exists.")
     contact.version = 1
     return contact
 
 
 def get(contact_id: str) -> Contact:
+    """The contact as stored now (a strongly consistent read); ``NotFound`` if there is none."""
     found = get_one(Contact.key(contact_id))
     if not isinstance(found, Contact):
         raise NotFound("No contact has this id.")
@@ -116,9 +130,6 @@ def update(config: SetupConfig, contact: Contact, body: dict[str, Any]) -> Conta
     values = parse_fields(body, UPDATE_SPEC, partial=True)
     if "version" not in values:
         raise InvalidInput("The field 'version' is required.", field="version")
-    for required in ("name", "email"):
-        if required in values and values[required] is None:
-            raise InvalidInput(f"The field '{required}' cannot be null.", field=required)
     _check_service_level(config, values)
     if contact.version != values.pop("version"):
         _stale(contact.id)
@@ -159,6 +170,8 @@ def update(config: SetupConfig, contact: Contact, body: dict[str, Any]) -> Conta
 
 
 def find_by_email(address: str) -> Contact | None:
+    """The contact with this address in any case, if any: one query of the lookup index. The
+    index lags writes slightly, so a contact created a moment ago may not be found yet."""
     found = next(iter(Contact.lookup.query(f"CONTACT_EMAIL#{address.lower()}", limit=1)), None)
     return found if isinstance(found, Contact) else None
 

@@ -37,6 +37,7 @@ def _money(value: Decimal, code: str) -> str:
 
 
 def present(entry: LedgerEntry) -> dict[str, Any]:
+    """An entry as the API shows it, the amount with exactly its currency's decimal places."""
     return {
         "id": entry.id,
         "type": entry.type,
@@ -51,6 +52,12 @@ def present(entry: LedgerEntry) -> dict[str, Any]:
 
 
 def add_entry(contact_id: str, body: dict[str, Any], actor: str) -> LedgerEntry:
+    """Record an invoice, payment or credit note for a contact; ``actor`` is who recorded it.
+
+    The amount may have no more decimals than its currency. The contact's existence is a
+    condition of the same transaction that writes the entry: no read of its own, and no
+    entry for a contact that does not exist.
+    """
     values = parse_fields(body, ENTRY_SPEC)
     places = minor_units(values["currency"]) or 0
     if values["amount"] != values["amount"].quantize(Decimal(1).scaleb(-places)):

@@ -24,6 +24,7 @@ def _decoy_hash() -> str:
 
 
 def hash_password(password: str) -> str:
+    """The argon2id hash to store, salt and parameters included, so verifying needs nothing else."""
     return _hasher().hash(password)
 
 
@@ -39,4 +40,6 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 
 def needs_rehash(stored_hash: str) -> bool:
+    """Whether a stored hash was made with other parameters than today's. Sign-in asks, since
+    only then is the plain password at hand to hash again."""
     return _hasher().check_needs_rehash(stored_hash)

@@ -122,6 +122,7 @@ class SetupConfig:
 
     @classmethod
     def from_item(cls, item: Item | None) -> SetupConfig:
+        """Decode the config item; without one (a new table), the defaults and empty lists."""
         if not isinstance(item, Config):
             return cls()
         data = json.loads(item.data)
@@ -137,6 +138,7 @@ class SetupConfig:
         return config
 
     def to_json(self) -> str:
+        """The item's ``data``. Keys are sorted, so the same config always gives the same text."""
         return json.dumps(
             {"settings": self.settings, "settings_version": self.settings_version, **self.lists},
             sort_keys=True,
@@ -145,25 +147,30 @@ class SetupConfig:
     # -- look-ups used across the domain ---------------------------------------------
 
     def entry(self, collection: str, entry_id: str | None) -> dict[str, Any] | None:
+        """The entry, or None; a None id finds None, so optional references need no check first."""
         if entry_id is None:
             return None
         return self.lists[collection].get(entry_id)
 
     def require(self, collection: str, entry_id: str, field_name: str) -> dict[str, Any]:
+        """The entry a request field names; ``InvalidInput`` on ``field_name`` if there is none."""
         found = self.entry(collection, entry_id)
         if found is None:
             raise InvalidInput(f"'{field_name}' names no existing entry.", field=field_name)
         return found
 
     def rank(self, service_level_id: str | None) -> int:
+        """A service level's rank in the priority order; ``NO_RANK`` without one, so last."""
         level = self.entry("service_levels", service_level_id)
         return int(level["rank"]) if level else NO_RANK
 
     def is_closed(self, status_id: str | None) -> bool:
+        """Whether a status closes its tickets; no status, or an unknown one, counts as open."""
         status = self.entry("statuses", status_id)
         return bool(status and status["closed"])
 
     def ordered(self, collection: str) -> list[dict[str, Any]]:
+        """A list's entries with their ids, in the order the list is shown (see ``_ORDER``)."""
         entries = [{"id": key, **value} for key, value in self.lists[collection].items()]
         return sorted(entries, key=_ORDER[collection])
 
@@ -214,6 +221,8 @@ def edit(change: Callable[[SetupConfig], Any], attempts: int = 4) -> Any:
 
 
 def create_entry(collection: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Add an entry to a setup list. Its id is made before the edit, so an edit retried after a
+    race adds the entry once."""
     values = parse_fields(body, COLLECTIONS[collection])
     values["version"] = FIRST_VERSION
     entry_id = clock.new_id()

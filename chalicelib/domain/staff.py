@@ -80,9 +80,12 @@ class StaffContext:
 
     @property
     def is_admin(self) -> bool:
+        """Whether the caller is an admin, by the role stored now: the token carries no role, so
+        a demotion counts from the next request."""
         return self.staff.role == "admin"
 
     def require_admin(self) -> None:
+        """``Forbidden`` unless the caller is an admin; agents cannot change setup, settings or staff."""
         if not self.is_admin:
             raise Forbidden("Only an admin may change setup, settings or staff.")
 
@@ -163,6 +166,7 @@ def authenticate(authorization: str | None, extra_keys: Sequence[Key] = ()) -> S
 
 
 def logout(context: StaffContext) -> None:
+    """Revoke the token this request came with; the person's other sessions stay signed in."""
     StaffToken(*StaffToken.key(context.token_hash)).delete()
 
 
@@ -170,6 +174,7 @@ def logout(context: StaffContext) -> None:
 
 
 def present(member: Staff) -> dict[str, Any]:
+    """A staff member as the API shows them: never the password hash or session data."""
     return {
         "id": member.id,
         "email": member.email,
@@ -183,11 +188,15 @@ def present(member: Staff) -> dict[str, Any]:
 
 
 def create(body: dict[str, Any]) -> Staff:
+    """Create a staff member from an API body; the route has checked the caller is an admin."""
     values = parse_fields(body, CREATE_SPEC)
     return create_staff(values["email"], values["name"], values["role"], values["password"])
 
 
 def create_staff(address: str, name: str, role: str, plain_password: str) -> Staff:
+    """Store a staff member from already valid values, with the password hashed and the claim
+    that keeps the email unique. Apart from ``create`` for callers that hold values rather
+    than an API body, such as fixtures and data loaders."""
     address = address.lower()
     staff_id = clock.new_id()
     moment = clock.now()
@@ -206,12 +215,13 @@ def create_staff(address: str, name: str, role: str, plain_password: str) -> Sta
         list_sk=f"{name.lower()}#{staff_id}",
     )
     claim = EmailClaim(*EmailClaim.key("staff", address), owner_id=staff_id)
-    create_with_claim(member, claim, "A staff member with this email already exists.")
+    create_with_claim(member, claim, field="email", taken="A staff member with this email already exists.")
     member.version = 1
     return member
 
 
 def get(staff_id: str) -> Staff:
+    """The staff member as stored now (a strongly consistent read); ``NotFound`` otherwise."""
     found = get_many([Staff.key(staff_id)]).get(Staff.key(staff_id))
     if not isinstance(found, Staff):
         raise NotFound("No staff member has this id.")
@@ -219,12 +229,18 @@ def get(staff_id: str) -> Staff:
 
 
 def list_page(limit: int, cursor: str | None) -> tuple[list[Staff], str | None]:
+    """A page of staff in name order, and the cursor of the next page; one index query."""
     result = Staff.listing.query("STAFF", limit=limit, last_evaluated_key=decode_cursor(cursor, "staff"))
     members = [member for member in result if isinstance(member, Staff)]
     return members, encode_cursor(result.last_evaluated_key, "staff")
 
 
 def update(context: StaffContext, staff_id: str, body: dict[str, Any]) -> Staff:
+    """Apply an admin's partial edit under the version they read.
+
+    Admins cannot demote or deactivate themselves, so nobody locks themselves out by
+    mistake; a new password or a deactivation ends every session begun before it.
+    """
     values = parse_fields(body, UPDATE_SPEC, partial=True)
     if "version" not in values:
         raise InvalidInput("The field 'version' is required.", field="version")
@@ -258,4 +274,5 @@ def update(context: StaffContext, staff_id: str, body: dict[str, Any]) -> Staff:
 
 
 def raise_stale(member: Staff) -> NoReturn:
+    """Refuse an edit as stale, with ``member`` as stored now for the client to start over from."""
     raise StaleVersion(current=present(member))

@@ -21,6 +21,9 @@ from chalicelib.store.models import Throttle
 
 @dataclass(frozen=True)
 class Limit:
+    """At most ``attempts`` per subject in each fixed window of ``window_seconds``; ``scope``
+    keeps the counters of different limits apart."""
+
     scope: str
     attempts: int
     window_seconds: int

@@ -15,9 +15,11 @@ class DecimalAttribute(Attribute[Decimal]):
     attr_type = NUMBER
 
     def serialize(self, value: Decimal) -> str:
+        """Plain positional digits: ``str()`` could give exponent form, such as ``1E+2``."""
         return format(value, "f")
 
     def deserialize(self, value: Any) -> Decimal:
+        """Straight from DynamoDB's number text, exact to the last digit."""
         return Decimal(value)
 
 
@@ -27,7 +29,9 @@ class IntegerAttribute(Attribute[int]):
     attr_type = NUMBER
 
     def serialize(self, value: int) -> str:
+        """Whole-number text, whichever numeric type the value comes as."""
         return str(int(value))
 
     def deserialize(self, value: Any) -> int:
+        """An ``int`` for DynamoDB's number text, so callers never see a Decimal or a float."""
         return int(value)

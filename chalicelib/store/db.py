@@ -31,6 +31,7 @@ def get_many(keys: Iterable[Key]) -> dict[Key, Item]:
 
 
 def get_one(key: Key) -> Item | None:
+    """One item of any kind, or None; strongly consistent like ``get_many``."""
     found = get_many([key])
     return found.get(key)
 
@@ -83,15 +84,15 @@ def first_referrer(target: str) -> Item | None:
     return next(iter(Item.refs.query(target, limit=1)), None)
 
 
-def create_with_claim(owner: Item, claim: Item, taken: str) -> None:
+def create_with_claim(owner: Item, claim: Item, *, field: str, taken: str) -> None:
     """Store a new ``owner`` and the ``claim`` item that reserves its unique value, both
-    or neither; ``Conflict`` (on field ``email``) with the message ``taken`` if the value
-    is already claimed."""
+    or neither; ``Conflict`` on ``field`` (the request field holding that value) with the
+    message ``taken`` if the value is already claimed."""
     try:
         with transaction() as writes:
             writes.save(claim, condition=Item.pk.does_not_exist())
             writes.save(owner, condition=Item.pk.does_not_exist())
     except TransactWriteError as exc:
         if condition_failed(exc):
-            raise Conflict(taken, field="email") from exc
+            raise Conflict(taken, field=field) from exc
         raise

@@ -85,6 +85,8 @@ class Item(Model):
     """Every item of the table. Index attributes live here: PynamoDB needs them on the base."""
 
     class Meta:
+        """PynamoDB's table settings; name and region come from the environment at import."""
+
         table_name = table_name_from_env()
         region = region_from_env()
         billing_mode = "PAY_PER_REQUEST"
@@ -147,14 +149,18 @@ class Config(Item, discriminator="config"):
 
     @staticmethod
     def key() -> tuple[str, str]:
+        """The one config item's key: fixed, so any read can include it without a look-up."""
         return ("SETUP", "CONFIG")
 
 
 class Counter(Item, discriminator="counter"):
+    """A number raised with an atomic ``ADD``, so concurrent writers never get the same value."""
+
     value = IntegerAttribute(default=0)
 
     @staticmethod
     def ticket_number_key() -> tuple[str, str]:
+        """The counter that ticket numbers come from."""
         return ("COUNTER", "TICKET_NUMBER")
 
 
@@ -168,10 +174,14 @@ class EmailClaim(Item, discriminator="email_claim"):
 
     @staticmethod
     def key(scope: str, email: str) -> tuple[str, str]:
+        """A claim per scope (``contact``, ``staff``): a contact and a staff member may share an
+        address. Callers pass the address lower-cased, so case does not make it another one."""
         return (f"EMAIL#{scope}#{email}", "CLAIM")
 
 
 class Contact(Item, discriminator="contact"):
+    """A customer of the merchant: the profile item of a partition that also holds its ledger."""
+
     id = UnicodeAttribute()
     name = UnicodeAttribute()
     email = UnicodeAttribute()
@@ -189,10 +199,13 @@ class Contact(Item, discriminator="contact"):
 
     @staticmethod
     def key(contact_id: str) -> tuple[str, str]:
+        """The profile item; the ledger entries share its partition, so a statement is one query."""
         return (f"CONTACT#{contact_id}", "PROFILE")
 
 
 class LedgerEntry(Item, discriminator="ledger"):
+    """One invoice, payment or credit note, in its contact's partition."""
+
     contact_id = UnicodeAttribute()
     id = UnicodeAttribute()
     type = UnicodeAttribute()
@@ -206,10 +219,13 @@ class LedgerEntry(Item, discriminator="ledger"):
 
     @staticmethod
     def sort_key(date: str, entry_id: str) -> str:
+        """The entry's date first, so reading the partition gives a statement in date order."""
         return f"LEDGER#{date}#{entry_id}"
 
 
 class Staff(Item, discriminator="staff"):
+    """A staff user, admin or agent, who signs in with email and password."""
+
     id = UnicodeAttribute()
     email = UnicodeAttribute()
     name = UnicodeAttribute()
@@ -224,11 +240,12 @@ class Staff(Item, discriminator="staff"):
 
     @staticmethod
     def key(staff_id: str) -> tuple[str, str]:
+        """Made from the id alone, which a token carries: authentication reads it in its batch."""
         return (f"STAFF#{staff_id}", "PROFILE")
 
 
 class StaffToken(Item, discriminator="staff_token"):
-    """An API token, stored under the SHA-256 of its secret part."""
+    """An API token, stored under the SHA-256 of the whole token."""
 
     staff_id = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -236,6 +253,7 @@ class StaffToken(Item, discriminator="staff_token"):
 
     @staticmethod
     def key(token_hash: str) -> tuple[str, str]:
+        """Keyed by the hash, so the table never holds a token that could be used."""
         return (f"TOKEN#{token_hash}", "TOKEN")
 
 
@@ -246,6 +264,7 @@ class Throttle(Item, discriminator="throttle"):
 
     @staticmethod
     def key(scope: str, subject_hash: str, window: int) -> tuple[str, str]:
+        """One item per window: a new window starts from zero, and TTL removes the old ones."""
         return (f"THROTTLE#{scope}#{subject_hash}", f"WINDOW#{window}")
 
 
@@ -253,6 +272,8 @@ class Throttle(Item, discriminator="throttle"):
 
 
 class Ticket(Item, discriminator="ticket"):
+    """A customer's request: the ``TICKET`` item of a partition that also holds its notes."""
+
     number = IntegerAttribute()
     subject = UnicodeAttribute()
     body = UnicodeAttribute()
@@ -274,14 +295,18 @@ class Ticket(Item, discriminator="ticket"):
 
     @staticmethod
     def partition(number: int) -> str:
+        """Where a ticket and all its notes live, so a conversation is one query."""
         return f"TICKET#{number:010d}"
 
     @classmethod
     def key(cls, number: int) -> tuple[str, str]:
+        """The ticket item: ``TICKET`` sorts after every ``NOTE#``, so a backwards read meets it first."""
         return (cls.partition(number), "TICKET")
 
 
 class Note(Item, discriminator="note"):
+    """A public or private note on a ticket, in the ticket's partition."""
+
     ticket_number = IntegerAttribute()
     id = UnicodeAttribute()
     body = UnicodeAttribute()
@@ -293,4 +318,6 @@ class Note(Item, discriminator="note"):
 
     @staticmethod
     def sort_key(created_iso: str, note_id: str) -> str:
+        """Creation time first, so notes read in the order they were written; the id keeps two
+        notes of the same instant apart."""
         return f"NOTE#{created_iso}#{note_id}"

@@ -18,6 +18,9 @@ WATCHED_TICKET_FIELDS = ("status_id", "assignee_id", "category_id", "service_lev
 
 @dataclass(frozen=True)
 class DomainEvent:
+    """Something that happened to a ticket, as staff and customers would tell it: ``name`` says
+    what (``ticket_created``, ``status_changed``...), ``data`` the details."""
+
     name: str
     ticket_number: int
     data: dict[str, Any] = field(default_factory=dict)
