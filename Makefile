@@ -11,7 +11,7 @@ STAGE ?= dev
 PACKAGE_DIR ?= build/package
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help install run test lint typecheck unit functional infra-tests smoke bench package deploy clean
+.PHONY: help install run test lint typecheck unit functional infra-tests smoke bench preview package deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,11 @@ test: install lint typecheck ## Lint, type-check and run every test tier
 
 bench: install ## DynamoDB round trips, items read and import time per operation
 	$(PY) -m tests.bench.run
+
+PREVIEW_DIR ?= build/preview
+
+preview: install ## Render every notification template with sample data into build/preview
+	$(PY) -m local.preview $(PREVIEW_DIR)
 
 package: install ## Build the CloudFormation package into build/package
 	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' || { \

@@ -1,4 +1,4 @@
-"""``/dev/outbox``: local-only pages. The runner registers them; ``app.py`` never does.
+"""``/dev/outbox`` and ``/dev/templates``: local-only pages. The runner registers them; ``app.py`` never does.
 
 A deployed stage therefore has no ``/dev`` routes at all, rather than routes that
 refuse: there is nothing to misconfigure.
@@ -10,7 +10,8 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import clock
 from chalicelib.api.http import json_response
-from chalicelib.rendering import html_response, render
+from chalicelib.rendering import HTML_HEADERS, html_response, render
+from local import preview
 from local.outbox import Outbox
 
 
@@ -35,5 +36,19 @@ def create_blueprint(outbox: Outbox) -> Blueprint:
     def outbox_json() -> Response:
         """Every message sent so far, newest first, as JSON."""
         return json_response({"items": [message.to_dict() for message in outbox.messages()]})
+
+    @bp.route("/dev/templates", methods=["GET"])
+    def templates_index() -> Response:
+        """The notification preview; its index links to the files relative to itself."""
+        return Response(body="", status_code=302, headers={"Location": "/dev/templates/index.html"})
+
+    @bp.route("/dev/templates/{name}", methods=["GET"])
+    def templates_file(name: str) -> Response:
+        """One file of the notification preview (as ``make preview`` writes it), rendered now."""
+        files = {file.name: file for file in preview.build()}
+        if name not in files:
+            return json_response({"error": {"code": "not_found", "message": "no such preview file"}}, 404)
+        headers: dict[str, str | list[str]] = {**HTML_HEADERS, "Content-Type": files[name].content_type}
+        return Response(body=files[name].content, status_code=200, headers=headers)
 
     return bp

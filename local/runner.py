@@ -277,6 +277,7 @@ class LocalStack:
             f"  API           {base}/api",
             f"  OpenAPI       {base}/api/openapi.json",
             f"  Outbox        {base}/dev/outbox   (JSON: {base}/dev/outbox.json)",
+            f"  Templates     {base}/dev/templates   (notification previews)",
             f"  Local AWS     {self.moto_url}",
             "",
             "Demo logins:",
