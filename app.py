@@ -17,6 +17,7 @@ from chalicelib.api import (
 )
 from chalicelib.api.http import error_shape_middleware
 from chalicelib.observability import event_middleware, http_middleware
+from chalicelib.pages import rating_routes
 from chalicelib.stream.handler import handle_batch
 
 app = Chalice(app_name="helpdesk")
@@ -26,6 +27,8 @@ app.register_middleware(event_middleware, "dynamodb")
 
 for blueprint in (auth_routes, staff_routes, setup_routes, contact_routes, ticket_routes, openapi_routes):
     app.register_blueprint(blueprint.bp, url_prefix="/api")
+# Public pages, outside the API: the links in customers' messages point here.
+app.register_blueprint(rating_routes.bp)
 
 # `chalice package` needs a literal ARN here; infra/ points the event source at the
 # real table's stream, and the local runner calls the handler itself.

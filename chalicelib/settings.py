@@ -12,8 +12,9 @@ HELPDESK_SECRET_KEY
 AWS_REGION / AWS_DEFAULT_REGION
     Region of the table; the Lambda runtime sets ``AWS_REGION``.
 
-``HELPDESK_STAGE`` and ``HELPDESK_PUBLIC_URL`` are set by the deployment for the
-notification links that come with the notifications issue; nothing reads them yet.
+``HELPDESK_STAGE`` is set by the deployment; nothing reads it yet. ``HELPDESK_PUBLIC_URL``,
+the base of the links notifications carry, is read and documented where links are built,
+in ``chalicelib.notify.links``.
 """
 
 from __future__ import annotations

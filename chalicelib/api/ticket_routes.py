@@ -17,7 +17,7 @@ from chalicelib.api.http import (
     query_params,
     staff_context,
 )
-from chalicelib.domain import ticket_lists, ticket_notes, tickets
+from chalicelib.domain import ratings, ticket_lists, ticket_notes, tickets
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.observability import count, logger
 from chalicelib.store.models import Contact, Staff, Ticket
@@ -110,7 +110,8 @@ def _ticket_number(ticket_id: str) -> int | None:
 @bp.route("/tickets/{ticket_id}", methods=["GET"])
 @endpoint
 def get_ticket(ticket_id: str) -> Response:
-    """Read a ticket with its newest notes, public and private, and the cursor to older ones."""
+    """Read a ticket with its newest notes, public and private, the cursor to older ones and
+    the customer's rating, all from one query of the ticket's partition."""
     staff_context(bp)
     no_query_params(bp.current_request)
     number = _ticket_number(ticket_id)
@@ -122,6 +123,7 @@ def get_ticket(ticket_id: str) -> Response:
             **tickets.present(conversation.ticket),
             "notes": [ticket_notes.present_note(note) for note in conversation.notes],
             "notes_cursor": conversation.notes_cursor,
+            "rating": ratings.present(conversation.rating) if conversation.rating else None,
         }
     )
 

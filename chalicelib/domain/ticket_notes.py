@@ -16,7 +16,7 @@ from chalicelib import clock
 from chalicelib.errors import NotFound
 from chalicelib.store.cursor import decode_cursor, encode_cursor
 from chalicelib.store.db import condition_failed, transaction
-from chalicelib.store.models import Item, Note, Ticket
+from chalicelib.store.models import Item, Note, Rating, Ticket
 from chalicelib.validation import Field, boolean, parse_fields, text
 
 # How many of the newest notes a ticket is read with; older ones come a page at a time.
@@ -59,6 +59,8 @@ class Conversation:
     notes: list[Note]
     # Leads to the notes before ``notes`` (see ``notes_page``); None when there are none.
     notes_cursor: str | None
+    # The customer's rating; its sort key ``RATING`` falls inside the same read.
+    rating: Rating | None = None
 
 
 def get_with_notes(number: int, *, public_only: bool = False, limit: int = NOTES_SHOWN) -> Conversation:
@@ -67,18 +69,22 @@ def get_with_notes(number: int, *, public_only: bool = False, limit: int = NOTES
     A partition holds any number of notes, but one answer has to stay within a query page
     (1 MB) and a Lambda response (6 MB): the query reads the partition backwards from the
     ticket item (its sort key ``TICKET`` follows every ``NOTE#...``) and stops after the
-    newest notes; ``notes_cursor`` leads to older ones. With ``public_only`` (the
-    customer's view) private notes are dropped after reading, before anything is returned,
-    so a page may hold fewer than ``limit`` notes while older ones exist.
+    newest notes; ``notes_cursor`` leads to older ones. The rating, if any, comes with them.
+    With ``public_only`` (the customer's view) private notes are dropped after reading,
+    before anything is returned, so a page may hold fewer than ``limit`` notes while older
+    ones exist.
     """
     ticket_sk = Ticket.key(number)[1]
-    # One item more than the page holds tells whether older notes exist.
-    found, last_key = _read_backwards(number, Item.sk.between(NOTE_PREFIX, ticket_sk), limit + 2, None)
+    # The ticket, then its rating if it has one (``RATING`` sorts between the notes and
+    # ``TICKET``), then the notes: one note more than the page holds tells whether older
+    # ones exist, whether or not the rating took a place in the read.
+    found, last_key = _read_backwards(number, Item.sk.between(NOTE_PREFIX, ticket_sk), limit + 3, None)
     ticket = found[0] if found else None
     if not isinstance(ticket, Ticket):
         raise NotFound("No ticket has this number.")
+    rating = next((item for item in found[1:2] if isinstance(item, Rating)), None)
     notes, cursor = _page_of_notes(number, found[1:], limit, last_key, public_only)
-    return Conversation(ticket, notes, cursor)
+    return Conversation(ticket, notes, cursor, rating)
 
 
 def notes_page(

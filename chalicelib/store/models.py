@@ -321,3 +321,31 @@ class Note(Item, discriminator="note"):
         """Creation time first, so notes read in the order they were written; the id keeps two
         notes of the same instant apart."""
         return f"NOTE#{created_iso}#{note_id}"
+
+
+class Rating(Item, discriminator="rating"):
+    """The customer's rating of a closed ticket, in the ticket's partition: one per ticket,
+    replaced when the customer rates again.
+
+    The option's score and label are copied at rating time, so the rating reads the same after
+    the option is renamed; ``ref_pk``/``ref_sk`` put it in the ``refs`` index, where deleting
+    the option finds it in use.
+    """
+
+    ticket_number = IntegerAttribute()
+    option_id = UnicodeAttribute()
+    score = IntegerAttribute()
+    label = UnicodeAttribute()
+    comment = UnicodeAttribute(null=True)
+    rated_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(number: int) -> tuple[str, str]:
+        """The one rating of a ticket. ``RATING`` sorts between ``NOTE#...`` and ``TICKET``,
+        so readers of the notes go by key prefix or by type, never by position."""
+        return (Ticket.partition(number), "RATING")
+
+    @staticmethod
+    def option_ref(option_id: str) -> str:
+        """The ``refs`` partition of the ratings that use one rating option."""
+        return f"RATING_OPTION#{option_id}"

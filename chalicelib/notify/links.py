@@ -1,0 +1,112 @@
+"""The links notifications carry, and the signed tokens inside rating links.
+
+A rating link works without a login, so its token is the only credential: it names one
+ticket and an expiry, and an HMAC-SHA256 over both with the app's secret key makes it
+unforgeable. The MAC covers a purpose prefix of its own, so nothing else the key signs (a
+page cursor, say) can ever pass as a rating token. The option a link names travels in the
+query string, outside the token: it only pre-selects a choice the customer confirms.
+
+Environment variables
+---------------------
+HELPDESK_PUBLIC_URL
+    The public base URL of the deployment (``https://help.example.com``), which every link
+    starts with. Read each time ``PublicLinks.from_env`` is called; empty or unset is an
+    error naming the variable, since a message with a broken link must not go out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import struct
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+from chalicelib import clock
+from chalicelib.errors import NotFound
+from chalicelib.settings import get_settings
+
+PUBLIC_URL_VARIABLE = "HELPDESK_PUBLIC_URL"
+
+# How long a rating link stays good after the message that carries it was built.
+RATING_TOKEN_LIFETIME = timedelta(days=30)
+
+# Signed with the token and never sent: it keeps rating MACs apart from every other use of the key.
+_PURPOSE = b"helpdesk rating link\x00"
+_VERSION = 1
+# version byte, ticket number, expiry in epoch seconds
+_PAYLOAD = struct.Struct(">BQQ")
+_MAC_BYTES = 16
+# 17 + 16 bytes are 44 base64 characters exactly: no padding, no spare bits to vary.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{44}")
+
+
+class InvalidRatingLink(NotFound):
+    """A rating token that is altered, expired or not a token at all. One message for every
+    cause, so a guess learns nothing about which tickets exist."""
+
+    default_message = "This rating link is not valid or has expired."
+
+
+def _mac(payload: bytes) -> bytes:
+    key = get_settings().secret_key
+    return hmac.new(key, _PURPOSE + payload, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def rating_token(number: int, *, lifetime: timedelta = RATING_TOKEN_LIFETIME) -> str:
+    """A token that lets its holder rate ticket ``number`` until ``lifetime`` from now."""
+    expires = int((clock.now() + lifetime).timestamp())
+    payload = _PAYLOAD.pack(_VERSION, number, expires)
+    return base64.urlsafe_b64encode(payload + _mac(payload)).decode()
+
+
+def verify_rating_token(token: str) -> int:
+    """The ticket number a token was made for; ``InvalidRatingLink`` if it was altered, has
+    expired or is no token of ours."""
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        raise InvalidRatingLink()
+    raw = base64.urlsafe_b64decode(token)
+    payload, mac = raw[: _PAYLOAD.size], raw[_PAYLOAD.size :]
+    if not hmac.compare_digest(mac, _mac(payload)):
+        raise InvalidRatingLink()
+
+    version, number, expires = _PAYLOAD.unpack(payload)
+    if version != _VERSION or number < 1:
+        raise InvalidRatingLink()
+    if clock.now() >= datetime.fromtimestamp(expires, UTC):
+        raise InvalidRatingLink()
+    return int(number)
+
+
+@dataclass(frozen=True)
+class PublicLinks:
+    """The ``Links`` the notification rules use: URLs under one public base URL."""
+
+    base_url: str
+
+    @classmethod
+    def from_env(cls) -> PublicLinks:
+        """Links under ``HELPDESK_PUBLIC_URL``; ``RuntimeError`` naming it when it is unset or
+        not an absolute http(s) URL."""
+        base = os.environ.get(PUBLIC_URL_VARIABLE, "").strip().rstrip("/")
+        if not base:
+            raise RuntimeError(f"{PUBLIC_URL_VARIABLE} must be set to the public base URL of the helpdesk")
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", base):
+            raise RuntimeError(f"{PUBLIC_URL_VARIABLE} must be an absolute http(s) URL, not {base!r}")
+        return cls(base)
+
+    def portal_ticket(self, number: int) -> str:
+        """The customer's page of the ticket."""
+        return f"{self.base_url}/portal/tickets/{number}"
+
+    def admin_ticket(self, number: int) -> str:
+        """The staff page of the ticket."""
+        return f"{self.base_url}/admin/tickets/{number}"
+
+    def rating(self, number: int, option_id: str) -> str:
+        """A signed link to the rating page of the ticket, with ``option_id`` pre-selected."""
+        return f"{self.base_url}/rate/{rating_token(number)}?option={quote(option_id, safe='')}"

@@ -1,0 +1,1 @@
+"""HTML surfaces served outside ``/api``: one blueprint module per group of pages."""
