@@ -85,6 +85,8 @@ def local_environment(moto_url: str, port: int, region: str, table: str) -> dict
         "HELPDESK_STAGE": "local",
         "HELPDESK_SECRET_KEY": secrets.token_urlsafe(48),
         "HELPDESK_TABLE": table,
+        # _create_tables names every other table of the template after the main one.
+        "HELPDESK_IDEMPOTENCY_TABLE": f"{table}-IdempotencyTable",
         "HELPDESK_PUBLIC_URL": f"http://{HOST}:{port}",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"),

@@ -17,6 +17,7 @@ os.environ.update(
         # moto intercepts DynamoDB Streams calls only on the account-less endpoint.
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "HELPDESK_TABLE": "helpdesk-test",
+        "HELPDESK_IDEMPOTENCY_TABLE": "helpdesk-idempotency-test",
         "HELPDESK_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "HELPDESK_STAGE": "test",
         "POWERTOOLS_SERVICE_NAME": "helpdesk",

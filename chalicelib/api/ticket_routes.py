@@ -17,7 +17,7 @@ from chalicelib.api.http import (
     query_params,
     staff_context,
 )
-from chalicelib.domain import ratings, ticket_lists, ticket_notes, tickets
+from chalicelib.domain import deliveries, ratings, ticket_lists, ticket_notes, tickets
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.observability import count, logger
 from chalicelib.store.models import Contact, Staff, Ticket
@@ -181,3 +181,17 @@ def list_notes(ticket_id: str) -> Response:
         raise NotFound("No ticket has this number.")
     notes, cursor = ticket_notes.notes_page(number, page_size(params), params.get("cursor"))
     return json_response(page([ticket_notes.present_note(note) for note in notes], cursor))
+
+
+@bp.route("/tickets/{ticket_id}/deliveries", methods=["GET"])
+@endpoint
+def list_deliveries(ticket_id: str) -> Response:
+    """The ticket's notification attempts, newest first, failures with their reason: what
+    staff look at when a customer says they heard nothing."""
+    number = _ticket_number(ticket_id)
+    context = staff_context(bp, [Ticket.key(number)] if number is not None else [])
+    params = query_params(bp.current_request, ("limit", "cursor"))
+    if number is None or not isinstance(context.items.get(Ticket.key(number)), Ticket):
+        raise NotFound("No ticket has this number.")
+    found, cursor = deliveries.deliveries_page(number, page_size(params), params.get("cursor"))
+    return json_response(page([deliveries.present(item) for item in found], cursor))

@@ -349,3 +349,31 @@ class Rating(Item, discriminator="rating"):
     def option_ref(option_id: str) -> str:
         """The ``refs`` partition of the ratings that use one rating option."""
         return f"RATING_OPTION#{option_id}"
+
+
+class Delivery(Item, discriminator="delivery"):
+    """One attempt to send a notification, in its ticket's partition: the delivery log.
+
+    ``DELIVERY#`` sorts before ``NOTE#``, so the ticket's conversation read (sort keys from
+    ``NOTE#`` to ``TICKET``) never meets it. A failed one also sits in the ``refs`` index under
+    ``FAILED_DELIVERY``, where staff find every failed message without reading each ticket.
+    """
+
+    ticket_number = IntegerAttribute()
+    id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    recipient = UnicodeAttribute()
+    template = UnicodeAttribute()
+    provider_message_id = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    attempted_at = UTCDateTimeAttribute()
+
+    PREFIX = "DELIVERY#"
+    FAILED_REF = "FAILED_DELIVERY"
+
+    @staticmethod
+    def sort_key(attempted_iso: str, delivery_id: str) -> str:
+        """Attempt time first, so a reverse read of the prefix lists the newest first."""
+        return f"DELIVERY#{attempted_iso}#{delivery_id}"

@@ -4,7 +4,8 @@ A record that fails is reported back by sequence number (partial batch response)
 Lambda retries from it without re-running the records before it; one that cannot be
 decoded is logged and counted, then reported failed so the event source's on-failure
 destination receives it after its retries. A setup edit whose realignment runs out of
-time fails the same way, to be delivered again and carry on.
+time fails the same way, to be delivered again and carry on. Ticket events go on to
+``chalicelib.notify.deliver``; a record whose sends would outlast the invocation fails too.
 """
 
 from __future__ import annotations
@@ -41,9 +42,20 @@ def handle_record(record: Any, lambda_context: Any = None) -> None:
             extra={"event": event.name, "ticket_number": event.ticket_number, **event.data},
         )
 
+    if decoded:
+        _notify(raw, decoded, lambda_context)
+
     setup_change = events.decode_setup_change(raw)
     if setup_change is not None:
         _realign(setup_change, lambda_context)
+
+
+def _notify(raw: dict[str, Any], decoded: list[events.DomainEvent], lambda_context: Any) -> None:
+    from chalicelib.notify import deliver  # lazy: a batch without ticket events never loads it
+
+    # DeliveryOutOfTime propagates: the record fails like a realignment out of time, is
+    # delivered again, and idempotency skips what this run already sent.
+    deliver.deliver(raw, decoded, lambda_context)
 
 
 def _realign(change: events.SetupChange, lambda_context: Any) -> None:

@@ -203,7 +203,13 @@ def measure_scale(ticket_count: int) -> ScaleRun:
     from tests.bench import dataset
 
     with mock_aws():
-        tables.create_all(boto3.client("dynamodb"), {"HelpdeskTable": table_name_from_env()})
+        tables.create_all(
+            boto3.client("dynamodb"),
+            {
+                "HelpdeskTable": table_name_from_env(),
+                "IdempotencyTable": f"{table_name_from_env()}-idempotency",
+            },
+        )
         started = time.perf_counter()
         data = dataset.load(ticket_count)
         loaded = time.perf_counter()

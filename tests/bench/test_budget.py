@@ -164,7 +164,13 @@ def test_importing_the_app_loads_no_lazy_module_and_creates_no_client() -> None:
 @pytest.fixture
 def table() -> Iterator[None]:
     with mock_aws():
-        tables.create_all(boto3.client("dynamodb"), {"HelpdeskTable": table_name_from_env()})
+        tables.create_all(
+            boto3.client("dynamodb"),
+            {
+                "HelpdeskTable": table_name_from_env(),
+                "IdempotencyTable": f"{table_name_from_env()}-idempotency",
+            },
+        )
         yield
 
 

@@ -25,7 +25,9 @@ ADMIN_PASSWORD = "correct horse battery staple"
 def aws() -> Iterator[None]:
     with mock_aws():
         client = boto3.client("dynamodb")
-        tables.create_all(client, {"HelpdeskTable": "helpdesk-test"})
+        tables.create_all(
+            client, {"HelpdeskTable": "helpdesk-test", "IdempotencyTable": "helpdesk-idempotency-test"}
+        )
         yield
 
 

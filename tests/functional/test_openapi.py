@@ -272,6 +272,8 @@ def _tickets(api: Documented, kept: dict[str, str], contact_id: str, assignee_id
     older = answered(api.get(f"/api/tickets/{ticket}/notes?limit=1&cursor={newest['next_cursor']}"))
     assert [note["public"] for page in (older, newest) for note in page["items"]] == [False, True]
     answered(api.patch(f"/api/tickets/{ticket}", {"assignee_id": assignee_id, "version": detail["version"]}))
+    no_deliveries = answered(api.get(f"/api/tickets/{ticket}/deliveries?limit=5"))
+    assert no_deliveries == {"items": [], "next_cursor": None}
 
     first_page = answered(api.get("/api/tickets?limit=1"))
     assert first_page["next_cursor"]

@@ -18,6 +18,7 @@ from chalicelib.store.models import Item
 from tests.infra.packaging import PROJECT_DIR, Package, tool
 
 TABLE = "HelpdeskTable"
+IDEMPOTENCY_TABLE = "IdempotencyTable"
 STREAM_HANDLER = "OnTableChange"
 STREAM_EVENT = "OnTableChangeDynamodbEventSource"
 RUNTIME = "python3.13"
@@ -318,7 +319,26 @@ def test_the_stream_role_reads_only_its_stream_and_writes_only_to_its_failure_qu
         "Fn::GetAtt": [queue_id, "Arn"]
     }
     assert {"ses:SendEmail", "ses:SendRawEmail", "sns:Publish"} <= role_actions(package, "OnTableChangeRole")
-    assert "dynamodb:DeleteItem" not in role_actions(package, "OnTableChangeRole")
+    # Deleting is Powertools idempotency's own business (a failed send frees its key), on its table only.
+    assert role_statement(package, "OnTableChangeRole", "dynamodb:DeleteItem")["Resource"] == {
+        "Fn::GetAtt": [IDEMPOTENCY_TABLE, "Arn"]
+    }
+
+
+def test_the_idempotency_table_outlives_the_stream_retention_and_is_named_to_the_stream_handler(
+    package: Package,
+) -> None:
+    table = package.resources[IDEMPOTENCY_TABLE]
+    properties = table["Properties"]
+
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert properties["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    variables = package.resources[STREAM_HANDLER]["Properties"]["Environment"]["Variables"]
+    assert variables["HELPDESK_IDEMPOTENCY_TABLE"] == {"Ref": IDEMPOTENCY_TABLE}
 
 
 def test_every_function_is_told_its_table_secret_key_and_public_url(package: Package) -> None:

@@ -1,0 +1,232 @@
+"""Delivers the notifications one stream record calls for: read, plan, render, send, log.
+
+The items the rules need come from the record itself where it carries them (a ticket's new
+image, a note's new image) and from one BatchGetItem for the rest; a note record needs a
+second one, since only its ticket names the contact.
+
+Each message is sent at most once per (stream record, channel, recipient): Powertools
+idempotency remembers every send in its own table for ``IDEMPOTENCY_EXPIRY`` (longer than
+the 24 hours a stream keeps a record), so a batch Lambda delivers again sends nothing twice.
+A message the provider does not take is logged as a failed delivery and the record still
+succeeds: the shard moves on, and staff see the failure in the delivery log.
+
+Environment variables
+---------------------
+HELPDESK_IDEMPOTENCY_TABLE
+    The idempotency table (partition key ``id``, TTL attribute ``expiration``). Read on the
+    first send of a cold start; unset is an error naming it, which fails the record.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.domain.setup import SetupConfig
+from chalicelib.notify import rules, sender, templates
+from chalicelib.notify.links import PublicLinks
+from chalicelib.notify.messages import Outgoing
+from chalicelib.observability import count, logger
+from chalicelib.store.db import Key, get_many
+from chalicelib.store.models import Config, Contact, Delivery, Item, Note, Staff, Ticket
+from chalicelib.stream.events import DomainEvent
+
+IDEMPOTENCY_TABLE_VARIABLE = "HELPDESK_IDEMPOTENCY_TABLE"
+# Longer than the stream's 24-hour retention: no redelivery can outlive its record.
+IDEMPOTENCY_EXPIRY = 48 * 3600
+# Time kept back beyond one send's worst case: the delivery log write and the answer.
+SEND_MARGIN_MS = 5_000
+
+# Events that may tell someone something; every other event tells nobody (see rules.plan).
+NOTIFYING = frozenset({"ticket_created", "status_changed", "ticket_closed", "note_added"})
+
+
+class DeliveryOutOfTime(Exception):
+    """The invocation has too little time left to send safely: the record fails, and Lambda
+    delivers it again; idempotency skips what this run already sent."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one send did, as the idempotency table remembers it."""
+
+    id: str
+    at: str
+    outcome: str
+    message_id: str | None
+    reason: str | None
+
+
+def deliver(record: dict[str, Any], events: Sequence[DomainEvent], lambda_context: Any = None) -> int:
+    """Send what the record's ``events`` call for; the number of messages attempted."""
+    wanted = [event for event in events if event.name in NOTIFYING]
+    new = _new_image(record)
+    # A private note tells nobody: nothing is read, nothing rendered.
+    if isinstance(new, Note) and not new.public:
+        wanted = [event for event in wanted if event.name != "note_added"]
+    if not wanted:
+        return 0
+
+    items = _read_items(new, wanted[0].ticket_number)
+    if items is None:
+        logger.warning("notification items missing", extra={"ticket_number": wanted[0].ticket_number})
+        return 0
+    ticket, contact, config, assignee = items
+
+    sender_email = config.settings.get("sender_email")
+    email_on = bool(config.settings.get("notify_email_enabled") and sender_email)
+    if not email_on and not config.settings.get("notify_sms_enabled"):
+        logger.info("notifications off", extra={"ticket_number": ticket.number})
+        return 0
+
+    planned = rules.plan(
+        wanted,
+        ticket=ticket,
+        contact=contact,
+        config=config,
+        links=PublicLinks.from_env(),
+        note=new if isinstance(new, Note) else None,
+        assignee=assignee,
+    )
+    attempted = 0
+    for message in planned:
+        if message.channel == "email" and not sender_email:
+            logger.info("no sender email, email skipped", extra={"ticket_number": ticket.number})
+            continue
+        _check_time(lambda_context)
+        _send_and_log(record.get("eventID", ""), message, str(sender_email or ""), ticket, lambda_context)
+        attempted += 1
+    return attempted
+
+
+# -- reading -------------------------------------------------------------------------
+
+
+def _new_image(record: dict[str, Any]) -> Item | None:
+    raw = record.get("dynamodb", {}).get("NewImage")
+    return Item.from_raw_data(raw) if raw else None
+
+
+def _read_items(new: Item | None, number: int) -> tuple[Ticket, Contact, SetupConfig, Staff | None] | None:
+    """The ticket, its contact, the config and the assignee: one BatchGetItem for a ticket
+    record, two for a note record (the ticket names the contact)."""
+    found: dict[Key, Item] = {}
+    ticket = new if isinstance(new, Ticket) else None
+    if ticket is None:
+        found = get_many([Ticket.key(number), Config.key()])
+        read = found.get(Ticket.key(number))
+        ticket = read if isinstance(read, Ticket) else None
+        if ticket is None:
+            return None
+
+    keys = [Contact.key(ticket.contact_id)]
+    if ticket.assignee_id:
+        keys.append(Staff.key(ticket.assignee_id))
+    if Config.key() not in found:
+        keys.append(Config.key())
+    found.update(get_many(keys))
+
+    contact = found.get(Contact.key(ticket.contact_id))
+    if not isinstance(contact, Contact):
+        return None
+    assignee = found.get(Staff.key(ticket.assignee_id)) if ticket.assignee_id else None
+    config = SetupConfig.from_item(found.get(Config.key()))
+    return ticket, contact, config, assignee if isinstance(assignee, Staff) else None
+
+
+# -- sending -------------------------------------------------------------------------
+
+
+def _check_time(lambda_context: Any) -> None:
+    if lambda_context is None:
+        return
+    left = lambda_context.get_remaining_time_in_millis()
+    if left < sender.WORST_CASE_SECONDS * 1000 + SEND_MARGIN_MS:
+        count("DeliveryOutOfTime")
+        logger.warning("too little time left to send", extra={"remaining_ms": left})
+        raise DeliveryOutOfTime(f"{left} ms left, a send may take {sender.WORST_CASE_SECONDS} s")
+
+
+def _send_and_log(
+    event_id: str, message: Outgoing, sender_email: str, ticket: Ticket, lambda_context: Any
+) -> None:
+    config, send_once = _idempotent_send()
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+    key = {"event_id": event_id, "channel": message.channel, "to": message.to.lower()}
+    attempt = Attempt(**send_once(message, sender_email, key=key))
+
+    at = datetime.fromisoformat(attempt.at)
+    failed = attempt.outcome == "failed"
+    # The same attempt gives the same key: a redelivered record rewrites its own log entry.
+    Delivery(
+        Ticket.partition(ticket.number),
+        Delivery.sort_key(attempt.at, attempt.id),
+        ticket_number=ticket.number,
+        id=attempt.id,
+        event_id=event_id,
+        channel=message.channel,
+        recipient=message.to,
+        template=message.template,
+        provider_message_id=attempt.message_id,
+        outcome=attempt.outcome,
+        reason=attempt.reason,
+        attempted_at=at,
+        ref_pk=Delivery.FAILED_REF if failed else None,
+        ref_sk=f"{attempt.at}#{ticket.number:010d}" if failed else None,
+    ).save()
+
+    count(f"{message.channel.title()}{'Failed' if failed else 'Sent'}")
+    log = logger.warning if failed else logger.info
+    log(
+        "notification " + attempt.outcome,
+        extra={
+            "ticket_number": ticket.number,
+            "channel": message.channel,
+            "template": message.template,
+            "delivery_id": attempt.id,
+            "reason": attempt.reason,
+        },
+    )
+
+
+def _send(message: Outgoing, sender_email: str, *, key: dict[str, str]) -> dict[str, Any]:
+    """Render and send one message; what happened, never an exception for a refusal, so the
+    idempotency table keeps failures too and a redelivery does not try again."""
+    moment = clock.now()
+    attempt = {"id": clock.new_id(), "at": clock.iso(moment), "message_id": None, "reason": None}
+    try:
+        if message.channel == "email":
+            rendered = templates.render_email(message.template, message.context)
+            message_id = sender.send_email(sender_email, message.to, rendered)
+        else:
+            message_id = sender.send_sms(message.to, templates.render_sms(message.template, message.context))
+    except sender.DeliveryFailed as exc:
+        return {**attempt, "outcome": "failed", "reason": exc.reason}
+    return {**attempt, "outcome": "sent", "message_id": message_id}
+
+
+@lru_cache(maxsize=1)
+def _idempotent_send() -> tuple[Any, Any]:
+    """``_send`` wrapped by Powertools idempotency, built on first use: importing the app
+    does not load Powertools idempotency (nor boto3 through it)."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    table = os.environ.get(IDEMPOTENCY_TABLE_VARIABLE, "").strip()
+    if not table:
+        raise RuntimeError(f"{IDEMPOTENCY_TABLE_VARIABLE} must name the idempotency table")
+    persistence = DynamoDBPersistenceLayer(table_name=table, key_attr="id", expiry_attr="expiration")
+    config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_EXPIRY)
+    wrapped = idempotent_function(data_keyword_argument="key", persistence_store=persistence, config=config)(
+        _send
+    )
+    return config, wrapped
