@@ -84,8 +84,9 @@ def _status_changed(
 ) -> list[Outgoing]:
     status = config.entry("statuses", status_id)
     # A status unknown to the setup has no customer label to tell; a move between closed
-    # statuses is no news to a customer already sent the close notice.
-    if status is None or status["closed"]:
+    # statuses is no news to a customer already sent the close notice; and the status a
+    # customer's own reply sets tells them only what they just did.
+    if status is None or status["closed"] or status_id == config.settings.get("customer_reply_status_id"):
         return []
     context = _contact_context(ticket, contact, links, status_label=status["customer_label"])
     return _to_contact("status_changed", context, contact, config)

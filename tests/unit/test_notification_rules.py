@@ -734,3 +734,20 @@ def test_no_combination_leaks_private_text_or_sends_twice_on_a_channel() -> None
 
     # The sweep must have produced messages to check, or it proves nothing.
     assert checked > 100
+
+
+def test_the_status_a_customers_own_reply_sets_tells_that_customer_nothing() -> None:
+    # GIVEN "waiting" is the status a customer reply sets
+    config = make_config(customer_reply_status_id=WAITING)
+
+    # WHEN the customer's reply moves the ticket there
+    messages = plan(
+        [status_changed(OPEN, WAITING)],
+        ticket=make_ticket(WAITING),
+        contact=make_contact(),
+        config=config,
+        links=LINKS,
+    )
+
+    # THEN the customer hears nothing about their own action
+    assert messages == []
