@@ -113,6 +113,9 @@ def measure_all(client: Client, data: Dataset) -> list[Measurement]:
     measure("GET /api/tickets?number=", READ, lambda: http.send("GET", _tickets(number=str(focus))))
     ticket = measure("GET /api/tickets/{id}", READ, lambda: http.send("GET", f"/api/tickets/{focus}"))
     measure("GET /api/tickets/{id}/notes", READ, lambda: http.send("GET", f"/api/tickets/{focus}/notes"))
+    measure(
+        "GET /api/tickets/{id}/deliveries", READ, lambda: http.send("GET", f"/api/tickets/{focus}/deliveries")
+    )
 
     measure(
         "POST /api/tickets",

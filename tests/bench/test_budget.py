@@ -51,6 +51,8 @@ EXPECTED: dict[str, tuple[dict[str, int], int]] = {
     "GET /api/tickets/{id}": (ONE_QUERY, AUTH_ITEMS + 1 + 6),
     # The ticket rides in the auth batch; its 6 notes are one page.
     "GET /api/tickets/{id}/notes": (ONE_QUERY, AUTH_ITEMS + 1 + 6),
+    # The ticket rides in the auth batch; the loaded data holds no deliveries (no stream ran).
+    "GET /api/tickets/{id}/deliveries": (ONE_QUERY, AUTH_ITEMS + 1),
     # The contact rides in the auth batch; the number, then the ticket.
     "POST /api/tickets": ({"BatchGetItem": 1, "UpdateItem": 1, "PutItem": 1}, AUTH_ITEMS + 1),
     # The ticket and the new assignee ride in the auth batch.
