@@ -168,17 +168,25 @@ def add_note(ticket_id: str) -> Response:
     return json_response(ticket_notes.present_note(note), 201)
 
 
-@bp.route("/tickets/{ticket_id}/notes", methods=["GET"])
-@endpoint
-def list_notes(ticket_id: str) -> Response:
-    """Page back through a ticket's notes, from the newest."""
-    # The ticket rides in the auth batch: an unknown ticket is a 404, not an empty page,
-    # without a third round trip.
+def _existing_ticket_page(ticket_id: str) -> tuple[int, dict[str, str]]:
+    """The number of an existing ticket and the page parameters, for a list under it.
+
+    The ticket rides in the auth batch: an unknown ticket is a 404, not an empty page,
+    without a third round trip.
+    """
     number = _ticket_number(ticket_id)
     context = staff_context(bp, [Ticket.key(number)] if number is not None else [])
     params = query_params(bp.current_request, ("limit", "cursor"))
     if number is None or not isinstance(context.items.get(Ticket.key(number)), Ticket):
         raise NotFound("No ticket has this number.")
+    return number, params
+
+
+@bp.route("/tickets/{ticket_id}/notes", methods=["GET"])
+@endpoint
+def list_notes(ticket_id: str) -> Response:
+    """Page back through a ticket's notes, from the newest."""
+    number, params = _existing_ticket_page(ticket_id)
     notes, cursor = ticket_notes.notes_page(number, page_size(params), params.get("cursor"))
     return json_response(page([ticket_notes.present_note(note) for note in notes], cursor))
 
@@ -188,10 +196,6 @@ def list_notes(ticket_id: str) -> Response:
 def list_deliveries(ticket_id: str) -> Response:
     """The ticket's notification attempts, newest first, failures with their reason: what
     staff look at when a customer says they heard nothing."""
-    number = _ticket_number(ticket_id)
-    context = staff_context(bp, [Ticket.key(number)] if number is not None else [])
-    params = query_params(bp.current_request, ("limit", "cursor"))
-    if number is None or not isinstance(context.items.get(Ticket.key(number)), Ticket):
-        raise NotFound("No ticket has this number.")
+    number, params = _existing_ticket_page(ticket_id)
     found, cursor = deliveries.deliveries_page(number, page_size(params), params.get("cursor"))
     return json_response(page([deliveries.present(item) for item in found], cursor))
