@@ -20,3 +20,10 @@ def new_id() -> str:
     """A random id of 32 hex digits: unguessable, so one id in a URL tells nothing of others,
     and within what ``validation.identifier`` accepts."""
     return uuid.uuid4().hex
+
+
+def sortable_id(moment: datetime) -> str:
+    """An id that sorts in time order: the moment to the microsecond, then 12 random hex
+    digits so ids of one moment differ. For records whose key is their time, such as the
+    delivery log, the id alone then finds the item."""
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S%f") + uuid.uuid4().hex[:12]

@@ -20,7 +20,7 @@ from chalicelib.api.http import (
 from chalicelib.domain import deliveries, ratings, ticket_lists, ticket_notes, tickets
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.observability import count, logger
-from chalicelib.store.models import Contact, Staff, Ticket
+from chalicelib.store.models import Contact, Delivery, Staff, Ticket
 from chalicelib.validation import identifier
 
 bp = Blueprint(__name__)
@@ -105,6 +105,14 @@ def _ticket_number(ticket_id: str) -> int | None:
         return None
     logger.append_keys(ticket_number=number)
     return number
+
+
+def _is_id(value: str) -> bool:
+    try:
+        identifier(value)
+    except ValueError:
+        return False
+    return True
 
 
 @bp.route("/tickets/{ticket_id}", methods=["GET"])
@@ -198,4 +206,34 @@ def list_deliveries(ticket_id: str) -> Response:
     staff look at when a customer says they heard nothing."""
     number, params = _existing_ticket_page(ticket_id)
     found, cursor = deliveries.deliveries_page(number, page_size(params), params.get("cursor"))
+    return json_response(page([deliveries.present(item) for item in found], cursor))
+
+
+@bp.route("/tickets/{ticket_id}/deliveries/{delivery_id}/resend", methods=["POST"])
+@endpoint
+def resend_delivery(ticket_id: str, delivery_id: str) -> Response:
+    """Ask for a failed notification to be sent again. The stream handler sends it, so the
+    answer is 202 with the entry now ``resend_requested``; the ticket's delivery log shows
+    the new attempt (``resent_as``) a moment later. Two round trips: the auth batch carries
+    the ticket and the entry, then one conditional update."""
+    number = _ticket_number(ticket_id)
+    key = Delivery.key(number, delivery_id) if number is not None and _is_id(delivery_id) else None
+    context = staff_context(bp, [key] if key else [])
+    no_query_params(bp.current_request)
+    found = context.items.get(key) if key else None
+    if not isinstance(found, Delivery):
+        raise NotFound("This ticket has no delivery with this id.")
+    requested = deliveries.request_resend(found, context.staff)
+    count("ResendsRequested")
+    logger.info("delivery re-send requested", extra={"ticket_number": number, "delivery_id": found.id})
+    return json_response(deliveries.present(requested), 202)
+
+
+@bp.route("/deliveries/failed", methods=["GET"])
+@endpoint
+def list_failed_deliveries() -> Response:
+    """Every failed notification not yet sent again, newest first, across all tickets."""
+    staff_context(bp)
+    params = query_params(bp.current_request, ("limit", "cursor"))
+    found, cursor = deliveries.failed_page(page_size(params), params.get("cursor"))
     return json_response(page([deliveries.present(item) for item in found], cursor))

@@ -1,21 +1,30 @@
-"""The delivery log of a ticket: every notification attempt, read back for staff.
+"""The delivery log of a ticket: every notification attempt, read back for staff, and the
+failed ones staff ask to send again.
 
-``chalicelib.notify.deliver`` writes the entries; this module only reads them, so the API
-loads neither the templates nor the providers' clients.
+``chalicelib.notify.deliver`` writes the entries and does the re-sending, from the stream;
+this module reads them and records the request, so the API loads neither the templates nor
+the providers' clients and needs no right to send.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.errors import Conflict
 from chalicelib.store.cursor import decode_cursor, encode_cursor
-from chalicelib.store.models import Delivery, Item, Ticket
+from chalicelib.store.db import condition_failed, update_unversioned
+from chalicelib.store.models import Delivery, Item, Staff, Ticket
+
+NOT_FAILED = "Only a failed delivery can be sent again; this one was sent or is being sent again."
 
 
 def present(delivery: Delivery) -> dict[str, Any]:
     """A delivery as the API shows it."""
     return {
         "id": delivery.id,
+        "ticket_number": delivery.ticket_number,
         "channel": delivery.channel,
         "recipient": delivery.recipient,
         "template": delivery.template,
@@ -23,6 +32,9 @@ def present(delivery: Delivery) -> dict[str, Any]:
         "outcome": delivery.outcome,
         "reason": delivery.reason,
         "attempted_at": delivery.attempted_at,
+        "resend_of": delivery.resend_of,
+        "resent_as": delivery.resent_as,
+        "resend_requested_by": delivery.resend_requested_by,
     }
 
 
@@ -41,3 +53,46 @@ def deliveries_page(number: int, limit: int, cursor: str | None) -> tuple[list[D
     found = [Item.from_raw_data(raw) for raw in raw_page.get("Items", [])]
     items = [item for item in found if isinstance(item, Delivery)]
     return items, encode_cursor(pages.last_evaluated_key, scope)
+
+
+def failed_page(limit: int, cursor: str | None) -> tuple[list[Delivery], str | None]:
+    """Every failed delivery not yet sent again, newest first: one query of the ``refs``
+    index under ``FAILED_DELIVERY``."""
+    scope = "deliveries|failed"
+    pages = Item.refs.query(
+        Delivery.FAILED_REF,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=decode_cursor(cursor, scope),
+    ).page_iter
+    raw_page = next(pages)
+    found = [Item.from_raw_data(raw) for raw in raw_page.get("Items", [])]
+    items = [item for item in found if isinstance(item, Delivery)]
+    return items, encode_cursor(pages.last_evaluated_key, scope)
+
+
+def request_resend(delivery: Delivery, staff: Staff) -> Delivery:
+    """Ask for a failed delivery to be sent again: one conditional update, which the stream
+    handler picks up and sends. It leaves the failed list at once, so two staff members
+    cannot both ask; the later one (or a second click) gets 409."""
+    if delivery.outcome != "failed":
+        raise Conflict(NOT_FAILED)
+    try:
+        update_unversioned(
+            Delivery.key(delivery.ticket_number, delivery.id),
+            [
+                Delivery.outcome.set("resend_requested"),
+                Delivery.resend_requested_by.set(staff.id),
+                Delivery.ref_pk.remove(),
+                Delivery.ref_sk.remove(),
+            ],
+            condition=Delivery.outcome == "failed",
+        )
+    except UpdateError as exc:
+        if condition_failed(exc):
+            raise Conflict(NOT_FAILED) from exc
+        raise
+    delivery.outcome = "resend_requested"
+    delivery.resend_requested_by = staff.id
+    delivery.ref_pk = delivery.ref_sk = None
+    return delivery

@@ -26,13 +26,15 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from pynamodb.exceptions import TransactWriteError
+
 from chalicelib import clock
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.notify import rules, sender, templates
 from chalicelib.notify.links import PublicLinks
 from chalicelib.notify.messages import Outgoing
 from chalicelib.observability import count, logger
-from chalicelib.store.db import Key, get_many
+from chalicelib.store.db import Key, condition_failed, get_many, get_one, transaction
 from chalicelib.store.models import Config, Contact, Delivery, Item, Note, Staff, Ticket
 from chalicelib.stream.events import DomainEvent
 
@@ -99,9 +101,93 @@ def deliver(record: dict[str, Any], events: Sequence[DomainEvent], lambda_contex
             logger.info("no sender email, email skipped", extra={"ticket_number": ticket.number})
             continue
         _check_time(lambda_context)
-        _send_and_log(record.get("eventID", ""), message, str(sender_email or ""), ticket, lambda_context)
+        _send_once(record.get("eventID", ""), message, str(sender_email or ""), ticket, lambda_context).save()
         attempted += 1
     return attempted
+
+
+def resend(record: dict[str, Any], requested: Delivery, lambda_context: Any = None) -> str:
+    """Send again what a failed delivery kept, once staff asked for it; what became of it.
+
+    The re-send is a new entry in the delivery log (``resend_of`` names the failed one), and
+    the failed one turns ``resent``, both in one transaction. It honours today's settings and
+    the contact's choices: a customer message whose channel is now off, or whose recipient is
+    no longer the contact's, is ``cancelled`` instead of sent.
+    """
+    number = requested.ticket_number
+    found = get_many([Ticket.key(number), Config.key(), Delivery.key(requested.ticket_number, requested.id)])
+    ticket, current = (
+        found.get(Ticket.key(number)),
+        found.get(Delivery.key(requested.ticket_number, requested.id)),
+    )
+    if not isinstance(current, Delivery) or current.outcome != "resend_requested":
+        return "already_done"  # a redelivered record: its transaction has been written
+    if not isinstance(ticket, Ticket) or not current.message:
+        return _finish(current, "cancelled", "the ticket or the kept message is gone")
+
+    try:
+        message = Outgoing.from_json(current.message)
+    except ValueError:
+        return _finish(current, "cancelled", "the kept message cannot be read")
+    config = SetupConfig.from_item(found.get(Config.key()))
+    sender_email = str(config.settings.get("sender_email") or "")
+    refusal = _resend_refusal(message, config, sender_email, ticket)
+    if refusal:
+        return _finish(current, "cancelled", refusal)
+
+    _check_time(lambda_context)
+    entry = _send_once(
+        record.get("eventID", ""), message, sender_email, ticket, lambda_context, resend_of=current.id
+    )
+    return _finish(current, "resent", None, entry)
+
+
+def _resend_refusal(message: Outgoing, config: SetupConfig, sender_email: str, ticket: Ticket) -> str | None:
+    """Why a kept message may not go out today, if it may not."""
+    if message.channel == "email" and not (config.settings.get("notify_email_enabled") and sender_email):
+        return "email notifications are off"
+    if message.channel == "sms" and not config.settings.get("notify_sms_enabled"):
+        return "SMS notifications are off"
+    if message.template == "customer_replied":
+        return None
+    contact = get_one(Contact.key(ticket.contact_id))
+    if not isinstance(contact, Contact):
+        return "the contact is gone"
+    if message.channel == "email" and (
+        not contact.notify_email or contact.email.lower() != message.to.lower()
+    ):
+        return "the contact no longer takes email at this address"
+    if message.channel == "sms" and (not contact.notify_sms or contact.phone != message.to):
+        return "the contact no longer takes SMS at this number"
+    return None
+
+
+def _finish(requested: Delivery, outcome: str, reason: str | None, entry: Delivery | None = None) -> str:
+    """Close the request: the failed entry says what became of it, with the new attempt's
+    entry when there is one, in one transaction; a request closed meanwhile changes nothing."""
+    actions = [Delivery.outcome.set(outcome)]
+    if reason:
+        actions.append(Delivery.reason.set(reason))
+    if entry is not None:
+        actions.append(Delivery.resent_as.set(entry.id))
+    try:
+        with transaction() as writes:
+            writes.update_unversioned(
+                Delivery.key(requested.ticket_number, requested.id),
+                actions,
+                condition=Delivery.outcome == "resend_requested",
+            )
+            if entry is not None:
+                writes.save(entry)
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            return "already_done"
+        raise
+    logger.info(
+        "delivery re-send " + outcome,
+        extra={"ticket_number": requested.ticket_number, "delivery_id": requested.id, "reason": reason},
+    )
+    return outcome
 
 
 # -- reading -------------------------------------------------------------------------
@@ -152,21 +238,26 @@ def _check_time(lambda_context: Any) -> None:
         raise DeliveryOutOfTime(f"{left} ms left, a send may take {sender.WORST_CASE_SECONDS} s")
 
 
-def _send_and_log(
-    event_id: str, message: Outgoing, sender_email: str, ticket: Ticket, lambda_context: Any
-) -> None:
+def _send_once(
+    event_id: str,
+    message: Outgoing,
+    sender_email: str,
+    ticket: Ticket,
+    lambda_context: Any,
+    *,
+    resend_of: str | None = None,
+) -> Delivery:
+    """Send once per (record, channel, recipient); the log entry for the caller to write."""
     config, send_once = _idempotent_send()
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
     key = {"event_id": event_id, "channel": message.channel, "to": message.to.lower()}
     attempt = Attempt(**send_once(message, sender_email, key=key))
 
-    at = datetime.fromisoformat(attempt.at)
     failed = attempt.outcome == "failed"
     # The same attempt gives the same key: a redelivered record rewrites its own log entry.
-    Delivery(
-        Ticket.partition(ticket.number),
-        Delivery.sort_key(attempt.at, attempt.id),
+    entry = Delivery(
+        *Delivery.key(ticket.number, attempt.id),
         ticket_number=ticket.number,
         id=attempt.id,
         event_id=event_id,
@@ -176,10 +267,12 @@ def _send_and_log(
         provider_message_id=attempt.message_id,
         outcome=attempt.outcome,
         reason=attempt.reason,
-        attempted_at=at,
+        attempted_at=datetime.fromisoformat(attempt.at),
+        message=message.to_json() if failed else None,
+        resend_of=resend_of,
         ref_pk=Delivery.FAILED_REF if failed else None,
         ref_sk=f"{attempt.at}#{ticket.number:010d}" if failed else None,
-    ).save()
+    )
 
     count(f"{message.channel.title()}{'Failed' if failed else 'Sent'}")
     log = logger.warning if failed else logger.info
@@ -193,13 +286,14 @@ def _send_and_log(
             "reason": attempt.reason,
         },
     )
+    return entry
 
 
 def _send(message: Outgoing, sender_email: str, *, key: dict[str, str]) -> dict[str, Any]:
     """Render and send one message; what happened, never an exception for a refusal, so the
     idempotency table keeps failures too and a redelivery does not try again."""
     moment = clock.now()
-    attempt = {"id": clock.new_id(), "at": clock.iso(moment), "message_id": None, "reason": None}
+    attempt = {"id": clock.sortable_id(moment), "at": clock.iso(moment), "message_id": None, "reason": None}
     try:
         if message.channel == "email":
             rendered = templates.render_email(message.template, message.context)

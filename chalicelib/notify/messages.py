@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, cast
 
 Channel = Literal["email", "sms"]
 
@@ -47,3 +48,25 @@ class Outgoing:
     to: str
     template: str
     context: MessageContext
+
+    def to_json(self) -> str:
+        """The message as the delivery log keeps it for a re-send."""
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Outgoing:
+        """The message a failed delivery kept; ``ValueError`` when it is not one."""
+        try:
+            data: dict[str, Any] = json.loads(text)
+            context = dict(data["context"])
+            context["rating_links"] = tuple(RatingLink(**link) for link in context.get("rating_links", ()))
+            if data["channel"] not in ("email", "sms") or data["template"] not in TEMPLATES:
+                raise ValueError(f"unknown channel or template: {data['channel']}, {data['template']}")
+            return cls(
+                channel=cast(Channel, data["channel"]),
+                to=str(data["to"]),
+                template=str(data["template"]),
+                context=MessageContext(**context),
+            )
+        except (KeyError, TypeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not a kept message: {exc}") from exc

@@ -44,7 +44,9 @@ def _connection() -> Connection:
 class Transaction(TransactWrite):
     """PynamoDB's write transaction, plus an update that leaves an item's version alone."""
 
-    def update_unversioned(self, key: Key, actions: list[Action], condition: Condition | None = None) -> None:
+    def update_unversioned(
+        self, key: Key, actions: Sequence[Action], condition: Condition | None = None
+    ) -> None:
         """Update the item at ``key`` without touching its version.
 
         PynamoDB's own ``update`` always adds one to a model's version (even with
@@ -74,7 +76,7 @@ def condition_failed(exc: PutError | UpdateError | TransactWriteError) -> bool:
     return False
 
 
-def update_unversioned(key: Key, actions: list[Action], condition: Condition | None = None) -> None:
+def update_unversioned(key: Key, actions: Sequence[Action], condition: Condition | None = None) -> None:
     """Update one item without touching its version (see ``Transaction.update_unversioned``)."""
     Item._get_connection().update_item(key[0], range_key=key[1], actions=actions, condition=condition)
 

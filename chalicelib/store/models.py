@@ -355,8 +355,11 @@ class Delivery(Item, discriminator="delivery"):
     """One attempt to send a notification, in its ticket's partition: the delivery log.
 
     ``DELIVERY#`` sorts before ``NOTE#``, so the ticket's conversation read (sort keys from
-    ``NOTE#`` to ``TICKET``) never meets it. A failed one also sits in the ``refs`` index under
-    ``FAILED_DELIVERY``, where staff find every failed message without reading each ticket.
+    ``NOTE#`` to ``TICKET``) never meets it. The id starts with the attempt's time
+    (``clock.sortable_id``), so the log reads newest first and the id alone makes the key.
+    A failed one also sits in the ``refs`` index under ``FAILED_DELIVERY``, where staff find
+    every failed message without reading each ticket, and keeps what it would have said in
+    ``message`` (JSON), so a re-send says the same.
     """
 
     ticket_number = IntegerAttribute()
@@ -366,14 +369,22 @@ class Delivery(Item, discriminator="delivery"):
     recipient = UnicodeAttribute()
     template = UnicodeAttribute()
     provider_message_id = UnicodeAttribute(null=True)
+    # sent | failed | resend_requested | resent
     outcome = UnicodeAttribute()
     reason = UnicodeAttribute(null=True)
     attempted_at = UTCDateTimeAttribute()
+    message = UnicodeAttribute(null=True)
+    resend_of = UnicodeAttribute(null=True)
+    resent_as = UnicodeAttribute(null=True)
+    resend_requested_by = UnicodeAttribute(null=True)
 
     PREFIX = "DELIVERY#"
     FAILED_REF = "FAILED_DELIVERY"
 
     @staticmethod
-    def sort_key(attempted_iso: str, delivery_id: str) -> str:
-        """Attempt time first, so a reverse read of the prefix lists the newest first."""
-        return f"DELIVERY#{attempted_iso}#{delivery_id}"
+    def sort_key(delivery_id: str) -> str:
+        return f"DELIVERY#{delivery_id}"
+
+    @classmethod
+    def key(cls, number: int, delivery_id: str) -> tuple[str, str]:
+        return Ticket.partition(number), cls.sort_key(delivery_id)

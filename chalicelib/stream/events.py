@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.setup import SetupConfig
-from chalicelib.store.models import Config, Item, Note, Ticket
+from chalicelib.store.models import Config, Delivery, Item, Note, Ticket
 
 # Fields whose change staff or customers care about, in the order they are reported.
 WATCHED_TICKET_FIELDS = ("status_id", "assignee_id", "category_id", "service_level_id")
@@ -112,3 +112,16 @@ def decode_setup_change(record: dict[str, Any]) -> SetupChange | None:
     if not isinstance(new, Config) or not isinstance(old, Config):
         return None
     return SetupChange(SetupConfig.from_item(old), SetupConfig.from_item(new))
+
+
+def decode_resend_request(record: dict[str, Any]) -> Delivery | None:
+    """The failed delivery staff asked to send again, if the record is that request."""
+    if record.get("eventName") != "MODIFY":
+        return None
+    new = _image(record, "NewImage")
+    old = _image(record, "OldImage")
+    if not isinstance(new, Delivery) or not isinstance(old, Delivery):
+        return None
+    if old.outcome == "failed" and new.outcome == "resend_requested":
+        return new
+    return None

@@ -6,6 +6,7 @@ decoded is logged and counted, then reported failed so the event source's on-fai
 destination receives it after its retries. A setup edit whose realignment runs out of
 time fails the same way, to be delivered again and carry on. Ticket events go on to
 ``chalicelib.notify.deliver``; a record whose sends would outlast the invocation fails too.
+A failed delivery that staff asked to send again goes to the same module.
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ def handle_record(record: Any, lambda_context: Any = None) -> None:
     setup_change = events.decode_setup_change(raw)
     if setup_change is not None:
         _realign(setup_change, lambda_context)
+
+    resend = events.decode_resend_request(raw)
+    if resend is not None:
+        from chalicelib.notify import deliver
+
+        deliver.resend(raw, resend, lambda_context)
 
 
 def _notify(raw: dict[str, Any], decoded: list[events.DomainEvent], lambda_context: Any) -> None:

@@ -274,6 +274,7 @@ def _tickets(api: Documented, kept: dict[str, str], contact_id: str, assignee_id
     answered(api.patch(f"/api/tickets/{ticket}", {"assignee_id": assignee_id, "version": detail["version"]}))
     no_deliveries = answered(api.get(f"/api/tickets/{ticket}/deliveries?limit=5"))
     assert no_deliveries == {"items": [], "next_cursor": None}
+    _failed_delivery(api, int(first["number"]))
 
     first_page = answered(api.get("/api/tickets?limit=1"))
     assert first_page["next_cursor"]
@@ -292,6 +293,42 @@ def _tickets(api: Documented, kept: dict[str, str], contact_id: str, assignee_id
     assert (
         len(answered(api.get(f"/api/contacts/{contact_id}/tickets?order=priority&state=open"))["items"]) == 2
     )
+
+
+def _failed_delivery(api: Documented, number: int) -> None:
+    """A delivery as the stream handler logs a refused send (the stream does not run here),
+    listed among the failures and then asked for again."""
+    from chalicelib import clock
+    from chalicelib.notify.messages import MessageContext, Outgoing
+    from chalicelib.store.models import Delivery
+
+    moment = clock.now()
+    delivery_id = clock.sortable_id(moment)
+    message = Outgoing(
+        "email",
+        "cleo@example.com",
+        "ticket_created",
+        MessageContext(number, "Late", "Cleo", "https://x.example/t"),
+    )
+    Delivery(
+        *Delivery.key(number, delivery_id),
+        ticket_number=number,
+        id=delivery_id,
+        event_id="event-1",
+        channel="email",
+        recipient="cleo@example.com",
+        template="ticket_created",
+        outcome="failed",
+        reason="Throttling: Maximum sending rate exceeded. (attempts: 4)",
+        attempted_at=moment,
+        message=message.to_json(),
+        ref_pk=Delivery.FAILED_REF,
+        ref_sk=f"{clock.iso(moment)}#{number:010d}",
+    ).save()
+
+    (failed,) = answered(api.get("/api/deliveries/failed?limit=5"))["items"]
+    asked = answered(api.post(f"/api/tickets/{number}/deliveries/{failed['id']}/resend", {}), 202)
+    assert asked["outcome"] == "resend_requested"
 
 
 def test_every_documented_operation_answers_as_documented(client, as_admin):

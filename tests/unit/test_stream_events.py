@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from chalicelib.stream.events import DomainEvent, MalformedRecord, decode
+from chalicelib.stream.events import DomainEvent, MalformedRecord, decode, decode_resend_request
 from tests.events import load_record, load_records
 
 
@@ -170,3 +171,57 @@ def test_an_image_that_is_not_a_map_is_malformed() -> None:
 
     with pytest.raises(MalformedRecord):
         decode(record)
+
+
+# -- re-send requests ----------------------------------------------------------------
+
+
+def delivery_image(outcome: str) -> dict[str, Any]:
+    from chalicelib.store.models import Delivery
+
+    entry = Delivery(
+        *Delivery.key(1001, "20261203120000000000abcdef012345"),
+        ticket_number=1001,
+        id="20261203120000000000abcdef012345",
+        event_id="e1",
+        channel="email",
+        recipient="cleo@example.com",
+        template="ticket_created",
+        outcome=outcome,
+        attempted_at=datetime(2026, 12, 3, 12, tzinfo=UTC),
+    )
+    image: dict[str, Any] = entry.serialize()
+    return image
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "asked"),
+    [
+        ("failed", "resend_requested", True),
+        ("resend_requested", "resent", False),
+        ("resend_requested", "cancelled", False),
+        ("failed", "failed", False),
+        ("sent", "resend_requested", False),
+    ],
+)
+def test_only_a_failed_delivery_turning_resend_requested_is_a_resend_request(
+    before: str, after: str, asked: bool
+) -> None:
+    record = {
+        "eventID": "e2",
+        "eventName": "MODIFY",
+        "dynamodb": {"OldImage": delivery_image(before), "NewImage": delivery_image(after)},
+    }
+
+    found = decode_resend_request(record)
+
+    assert (found is not None) == asked
+    assert decode(record) == []
+    if found is not None:
+        assert (found.ticket_number, found.channel, found.outcome) == (1001, "email", "resend_requested")
+
+
+def test_a_new_delivery_entry_is_no_resend_request() -> None:
+    record = {"eventID": "e3", "eventName": "INSERT", "dynamodb": {"NewImage": delivery_image("failed")}}
+
+    assert decode_resend_request(record) is None
