@@ -13,9 +13,11 @@ from typing import Any
 from pynamodb.exceptions import PutError, TransactWriteError
 
 from chalicelib import clock
-from chalicelib.errors import NotFound
+from chalicelib.domain.setup import SetupConfig
+from chalicelib.domain.ticket_keys import index_keys, key_actions, set_or_remove, sync_closed
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.store.cursor import decode_cursor, encode_cursor
-from chalicelib.store.db import condition_failed, transaction
+from chalicelib.store.db import condition_failed, get_one, transaction
 from chalicelib.store.models import Item, Note, Rating, Ticket
 from chalicelib.validation import Field, boolean, parse_fields, text
 
@@ -152,19 +154,7 @@ def add_note(number: int, body: dict[str, Any], author: Author, *, public: bool 
     """
     values = parse_fields(body, NOTE_SPEC if public is None else {"body": NOTE_SPEC["body"]})
     moment = clock.now()
-    note_id = clock.new_id()
-    note = Note(
-        Ticket.partition(number),
-        Note.sort_key(clock.iso(moment), note_id),
-        ticket_number=number,
-        id=note_id,
-        body=values["body"],
-        public=values["public"] if public is None else public,
-        author_type=author.kind,
-        author_id=author.id,
-        author_name=author.name,
-        created_at=moment,
-    )
+    note = _new_note(number, values["body"], values["public"] if public is None else public, author, moment)
     try:
         with transaction() as writes:
             writes.save(note, condition=Note.pk.does_not_exist())
@@ -179,3 +169,64 @@ def add_note(number: int, body: dict[str, Any], author: Author, *, public: bool 
             raise NotFound("No ticket has this number.") from exc
         raise
     return note
+
+
+# Staff edits that race a customer's reply: the reply reads the ticket again this often.
+REPLY_ATTEMPTS = 3
+
+
+def add_customer_reply(ticket: Ticket, author: Author, body: dict[str, Any], config: SetupConfig) -> Note:
+    """A customer's public reply on their own ``ticket``, which moves to the status the
+    settings name for customer replies (reopening it if it was closed): note and ticket in
+    one transaction.
+
+    The status change is conditional on the version read, and bumps it, so a staff edit
+    made meanwhile is neither overwritten nor applied over a status it did not see; the
+    reply then reads the ticket again and retries. The caller has checked that ``author``
+    is the ticket's contact.
+    """
+    values = parse_fields(body, {"body": NOTE_SPEC["body"]})
+    for _ in range(REPLY_ATTEMPTS):
+        moment = clock.now()
+        note = _new_note(ticket.number, values["body"], True, author, moment)
+        actions: list[Any] = [Ticket.updated_at.set(moment), Ticket.note_count.add(1)]
+        condition = Ticket.pk.exists()
+        status_id = config.settings.get("customer_reply_status_id")
+        if status_id and status_id != ticket.status_id and config.entry("statuses", status_id):
+            condition = condition & (Ticket.version == ticket.version)
+            ticket.status_id = status_id
+            sync_closed(ticket, config, moment)
+            actions += [
+                set_or_remove(attribute, getattr(ticket, attribute.attr_name))
+                for attribute in (Ticket.status_id, Ticket.closed, Ticket.closed_at)
+            ]
+            actions += [*key_actions(index_keys(ticket, config)), Ticket.version.add(1)]
+        try:
+            with transaction() as writes:
+                writes.save(note, condition=Note.pk.does_not_exist())
+                writes.update_unversioned(Ticket.key(ticket.number), actions=actions, condition=condition)
+            return note
+        except (TransactWriteError, PutError) as exc:
+            if not condition_failed(exc):
+                raise
+        current = get_one(Ticket.key(ticket.number))
+        if not isinstance(current, Ticket) or current.contact_id != ticket.contact_id:
+            raise NotFound("No ticket has this number.")
+        ticket = current
+    raise Conflict("The ticket kept changing while your reply was saved; please send it again.")
+
+
+def _new_note(number: int, body: str, public: bool, author: Author, moment: Any) -> Note:
+    note_id = clock.new_id()
+    return Note(
+        Ticket.partition(number),
+        Note.sort_key(clock.iso(moment), note_id),
+        ticket_number=number,
+        id=note_id,
+        body=body,
+        public=public,
+        author_type=author.kind,
+        author_id=author.id,
+        author_name=author.name,
+        created_at=moment,
+    )

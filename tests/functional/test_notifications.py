@@ -354,3 +354,32 @@ def test_a_record_with_too_little_time_left_to_send_fails_and_sends_nothing(
     # Delivered again with time to spare, it sends.
     assert invoke(client, [record]) == {"batchItemFailures": []}
     assert len(outbox.emails()) == 1
+
+
+@no_shape_warning
+def test_ses_throttling_twice_then_accepting_sends_exactly_one_email_logged_once(
+    client: Client, desk: Desk, tap: StreamTap, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN SES that throttles the first two sends, then accepts
+    calls = 0
+    accept = type(outbox.ses).send_email
+
+    def throttled_twice(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls <= 2:
+            raise Throttling()
+        return accept(backend, *args, **kwargs)
+
+    monkeypatch.setattr(type(outbox.ses), "send_email", throttled_twice)
+    number = desk.ticket("dana")["number"]
+
+    # WHEN the stream handler gets the new ticket's record
+    assert invoke(client, tap.take()) == {"batchItemFailures": []}
+
+    # THEN the third call went through and only it reached the outbox, logged as sent once
+    assert calls == 3
+    ((to, _, _),) = outbox.emails()
+    assert to == "dana@example.com"
+    (logged,) = deliveries(desk.api, number)
+    assert (logged["outcome"], logged["reason"]) == ("sent", None)
