@@ -70,3 +70,6 @@ def flush_metrics() -> None:
     """Publish what this invocation recorded; an invocation that recorded nothing is silent."""
     if metrics.metric_set:
         metrics.flush_metrics()
+        # Disabled metrics (tests, the local stack) are not cleared by Powertools: the set would
+        # grow across invocations and print itself whenever a metric reached 100 values.
+        metrics.clear_metrics()

@@ -10,7 +10,14 @@ from chalicelib import clock
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from chalicelib.store.cursor import decode_cursor, encode_cursor
-from chalicelib.store.db import condition_failed, create_with_claim, first_referrer, get_one, transaction
+from chalicelib.store.db import (
+    condition_failed,
+    create_with_claim,
+    first_referrer,
+    get_one,
+    set_or_remove,
+    transaction,
+)
 from chalicelib.store.models import Contact, EmailClaim
 from chalicelib.validation import (
     Field,
@@ -43,6 +50,27 @@ UPDATE_SPEC = {
     "portal_access": Field(choice("enabled", "disabled")),
     "version": Field(integer(1, 2**53), required=True),
 }
+
+
+# What a staff edit writes; the ledger's balances, the password and the sessions are not here.
+_EDITED = (
+    Contact.name,
+    Contact.email,
+    Contact.phone,
+    Contact.company,
+    Contact.address,
+    Contact.service_level_id,
+    Contact.notify_email,
+    Contact.notify_sms,
+    Contact.portal_state,
+    Contact.sessions_valid_from,
+    Contact.updated_at,
+    Contact.lookup_pk,
+    Contact.list_pk,
+    Contact.list_sk,
+    Contact.ref_pk,
+    Contact.ref_sk,
+)
 
 
 def _email_claim(address: str) -> EmailClaim:
@@ -138,11 +166,13 @@ def update(config: SetupConfig, contact: Contact, body: dict[str, Any]) -> Conta
     access = values.pop("portal_access", None)
     for name, value in values.items():
         setattr(contact, name, value)
-    if access == "disabled":
+    moment = clock.now()
+    if access == "disabled" and contact.portal_state != "disabled":
         contact.portal_state = "disabled"
+        contact.sessions_valid_from = moment  # signed-in browsers are signed out
     elif access == "enabled" and contact.portal_state == "disabled":
         contact.portal_state = "active" if contact.password_hash else "none"
-    contact.updated_at = clock.now()
+    contact.updated_at = moment
     for name, value in _index_keys(contact.id, contact.name, contact.email, contact.service_level_id).items():
         setattr(contact, name, value)
 
@@ -150,8 +180,14 @@ def update(config: SetupConfig, contact: Contact, body: dict[str, Any]) -> Conta
     expected_version = contact.version
     try:
         with transaction() as writes:
-            # The version check comes with the save: a concurrent edit cancels the whole change.
-            writes.save(contact)
+            # Only what staff edit: the balances and the password move on their own. The
+            # version check comes with the update: a concurrent edit cancels the whole change.
+            writes.update(
+                contact,
+                actions=[
+                    set_or_remove(attribute, getattr(contact, attribute.attr_name)) for attribute in _EDITED
+                ],
+            )
             if email_changed:
                 new_claim = _email_claim(contact.email)
                 new_claim.owner_id = contact.id

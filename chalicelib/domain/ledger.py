@@ -11,9 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.operand import Path, Value
 
 from chalicelib import clock
 from chalicelib.errors import InvalidInput, NotFound
+from chalicelib.store.attributes import DecimalAttribute
 from chalicelib.store.db import condition_failed, transaction
 from chalicelib.store.models import Contact, Item, LedgerEntry
 from chalicelib.validation import Field, choice, currency, iso_date, minor_units, money, parse_fields, text
@@ -54,9 +56,10 @@ def present(entry: LedgerEntry) -> dict[str, Any]:
 def add_entry(contact_id: str, body: dict[str, Any], actor: str) -> LedgerEntry:
     """Record an invoice, payment or credit note for a contact; ``actor`` is who recorded it.
 
-    The amount may have no more decimals than its currency. The contact's existence is a
-    condition of the same transaction that writes the entry: no read of its own, and no
-    entry for a contact that does not exist.
+    The amount may have no more decimals than its currency. The same transaction adds it
+    to the contact's balance in that currency, on condition the contact exists: no read of
+    its own, no entry for a contact that does not exist, and a balance that never misses an
+    entry.
     """
     values = parse_fields(body, ENTRY_SPEC)
     places = minor_units(values["currency"]) or 0
@@ -88,13 +91,30 @@ def add_entry(contact_id: str, body: dict[str, Any], actor: str) -> LedgerEntry:
     )
     try:
         with transaction() as writes:
-            writes.condition_check(Contact, *Contact.key(contact_id), condition=Contact.pk.exists())
+            writes.update_unversioned(
+                Contact.key(contact_id),
+                [_add_to_balance(values["currency"], SIGN[values["type"]] * values["amount"])],
+                condition=Contact.pk.exists(),
+            )
             writes.save(entry, condition=LedgerEntry.pk.does_not_exist())
     except TransactWriteError as exc:
         if condition_failed(exc):
             raise NotFound("No contact has this id.") from exc
         raise
     return entry
+
+
+def _add_to_balance(code: str, amount: Decimal) -> Any:
+    """``balances.<code> = if_not_exists(balances.<code>, 0) + amount``; the contact's version
+    stays as it is, since a ledger entry is no edit of the contact."""
+    entry = Path(["balances", code])
+    zero = Value(Decimal(0), attribute=DecimalAttribute())
+    return entry.set((entry | zero) + Value(amount, attribute=DecimalAttribute()))
+
+
+def outstanding(contact: Contact) -> dict[str, str]:
+    """What the contact owes per currency (positive balances only), from the kept balances."""
+    return {code: _money(amount, code) for code, amount in sorted(contact.balances.items()) if amount > 0}
 
 
 def statement(contact_id: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.domain.setup import SetupConfig
-from chalicelib.store.db import condition_failed, update_unversioned
+from chalicelib.store.db import condition_failed, set_or_remove, update_unversioned
 from chalicelib.store.models import DIMENSIONS, Item, Ticket, ticket_index
 
 # First part of the priority sort key: "0" sorts before "1", so open tickets come first.
@@ -66,12 +66,6 @@ def index_keys(ticket: Ticket, config: SetupConfig) -> dict[str, Any]:
         "open_pk": "OPEN" if overdue_candidate else None,
         "due_sk": f"{due}#{number}" if overdue_candidate else None,
     }
-
-
-def set_or_remove(attribute: Any, value: Any) -> Any:
-    """The update action that stores ``value``, or removes the attribute for None: DynamoDB
-    keeps no nulls in index keys, and a removed key takes the item out of a sparse index."""
-    return attribute.remove() if value is None else attribute.set(value)
 
 
 def key_actions(keys: dict[str, Any]) -> list[Any]:

@@ -14,10 +14,10 @@ from pynamodb.exceptions import PutError, TransactWriteError
 
 from chalicelib import clock
 from chalicelib.domain.setup import SetupConfig
-from chalicelib.domain.ticket_keys import index_keys, key_actions, set_or_remove, sync_closed
+from chalicelib.domain.ticket_keys import index_keys, key_actions, sync_closed
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.store.cursor import decode_cursor, encode_cursor
-from chalicelib.store.db import condition_failed, get_one, transaction
+from chalicelib.store.db import condition_failed, get_one, set_or_remove, transaction
 from chalicelib.store.models import Item, Note, Rating, Ticket
 from chalicelib.validation import Field, boolean, parse_fields, text
 

@@ -16,9 +16,9 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import clock
 from chalicelib.domain.setup import SetupConfig
-from chalicelib.domain.ticket_keys import index_keys, key_actions, set_or_remove, sync_closed
+from chalicelib.domain.ticket_keys import index_keys, key_actions, sync_closed
 from chalicelib.errors import InvalidInput, NotFound, StaleVersion
-from chalicelib.store.db import condition_failed, get_one
+from chalicelib.store.db import condition_failed, get_one, set_or_remove
 from chalicelib.store.models import Contact, Counter, Staff, Ticket
 from chalicelib.validation import Field, identifier, integer, parse_fields, text
 

@@ -81,6 +81,12 @@ def update_unversioned(key: Key, actions: Sequence[Action], condition: Condition
     Item._get_connection().update_item(key[0], range_key=key[1], actions=actions, condition=condition)
 
 
+def set_or_remove(attribute: Any, value: Any) -> Any:
+    """The update action that stores ``value``, or removes the attribute for None: DynamoDB
+    keeps no nulls in index keys, and a removed key takes the item out of a sparse index."""
+    return attribute.remove() if value is None else attribute.set(value)
+
+
 def first_referrer(target: str) -> Item | None:
     """Any one item whose ``ref_pk`` names ``target`` (say ``SERVICE_LEVEL#<id>``)."""
     return next(iter(Item.refs.query(target, limit=1)), None)

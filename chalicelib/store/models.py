@@ -22,7 +22,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.settings import region_from_env, table_name_from_env
-from chalicelib.store.attributes import DecimalAttribute, IntegerAttribute
+from chalicelib.store.attributes import DecimalAttribute, DecimalMapAttribute, IntegerAttribute
 
 
 @dataclass(frozen=True)
@@ -191,8 +191,14 @@ class Contact(Item, discriminator="contact"):
     service_level_id = UnicodeAttribute(null=True)
     notify_email = BooleanAttribute(default=True)
     notify_sms = BooleanAttribute(default=False)
+    # none (never had a password) | invited | active | disabled (shut out by staff)
     portal_state = UnicodeAttribute(default="none")
     password_hash = UnicodeAttribute(null=True)
+    # Portal sessions begun before this moment are refused (password change, staff shut-out).
+    sessions_valid_from = UTCDateTimeAttribute(null=True)
+    # What the ledger adds up to per currency, kept with each entry so the portal's overview
+    # needs no ledger read; the statement recomputes it from the entries.
+    balances = DecimalMapAttribute(default=dict)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
@@ -242,6 +248,19 @@ class Staff(Item, discriminator="staff"):
     def key(staff_id: str) -> tuple[str, str]:
         """Made from the id alone, which a token carries: authentication reads it in its batch."""
         return (f"STAFF#{staff_id}", "PROFILE")
+
+
+class PortalSession(Item, discriminator="portal_session"):
+    """A customer's signed-in browser, stored under the SHA-256 of the whole cookie value
+    ``<contact id>.<secret>``: the id lets one batch read fetch the session and the contact."""
+
+    contact_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def key(session_hash: str) -> tuple[str, str]:
+        return (f"PSESSION#{session_hash}", "SESSION")
 
 
 class StaffToken(Item, discriminator="staff_token"):

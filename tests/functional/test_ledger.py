@@ -280,3 +280,24 @@ def test_a_currency_without_minor_units_is_refused(admin, cleo):
 
     assert response.status_code == 422
     assert response.data["error"]["field"] == "currency"
+
+
+def test_the_contact_keeps_each_currency_balance_equal_to_the_statement(admin, cleo):
+    from chalicelib.domain import contacts, ledger
+    from chalicelib.domain.setup import load
+    from chalicelib.store.models import Contact
+
+    # GIVEN a staff edit under way on the contact as read before any entry
+    read_before = Contact.get(*Contact.key(cleo), consistent_read=True)
+    # WHEN entries in two currencies arrive, one of them paid off, and then the edit is saved
+    add(admin, cleo, amount="120.00")
+    add(admin, cleo, type="payment", amount="20.50")
+    add(admin, cleo, amount="5000", currency="JPY")
+    add(admin, cleo, type="credit_note", amount="5000", currency="JPY")
+    contacts.update(load(), read_before, {"company": "Cleo Ltd", "version": read_before.version})
+
+    # THEN the edit landed, and the kept balances still count every entry, as the statement does
+    contact = Contact.get(*Contact.key(cleo), consistent_read=True)
+    assert contact.company == "Cleo Ltd"
+    assert {code: str(amount) for code, amount in contact.balances.items()} == {"EUR": "99.50", "JPY": "0"}
+    assert ledger.outstanding(contact) == statement(admin, cleo)["outstanding"] == {"EUR": "99.50"}
