@@ -40,6 +40,8 @@ HTML_HEADERS = {
     "Referrer-Policy": "same-origin",
     # Pages show one person's data: no shared cache may keep them.
     "Cache-Control": "no-store",
+    # Browsers heed this only over HTTPS (every deployed stage) and ignore it on plain HTTP.
+    "Strict-Transport-Security": "max-age=31536000",
 }
 
 

@@ -24,7 +24,7 @@ MAX_BODY_BYTES = 64 * 1024
 DEFAULT_PAGE = 25
 MAX_PAGE = 100
 
-_STATUS = {
+ERROR_STATUS = {
     errors.MalformedRequest: 400,
     errors.NotAuthenticated: 401,
     errors.Forbidden: 403,
@@ -61,10 +61,15 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
+def http_status(exc: errors.HelpdeskError) -> int:
+    """The status a domain error answers with, in the API and on pages alike."""
+    return next((code for kind, code in ERROR_STATUS.items() if isinstance(exc, kind)), 400)
+
+
 def error_response(exc: errors.HelpdeskError) -> Response:
     """The ``{"error": ...}`` answer for a domain error: the status its class maps to, the
     headers that status calls for, and, for a stale version, what is stored now."""
-    status = next(code for kind, code in _STATUS.items() if isinstance(exc, kind))
+    status = http_status(exc)
     error: dict[str, Any] = {"code": exc.code, "message": exc.message, "field": exc.field}
     headers = {}
     if isinstance(exc, errors.StaleVersion) and exc.current is not None:

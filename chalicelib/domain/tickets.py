@@ -91,6 +91,14 @@ def _require_setup_entries(config: SetupConfig, values: dict[str, Any]) -> None:
 # -- presentation --------------------------------------------------------------------
 
 
+def customer_status(config: SetupConfig, ticket: Ticket) -> str:
+    """The status as the customer sees it: its customer label, never the staff's name."""
+    status = config.entry("statuses", ticket.status_id)
+    if status and status.get("customer_label"):
+        return str(status["customer_label"])
+    return "Closed" if ticket.closed else "Open"
+
+
 def present(ticket: Ticket) -> dict[str, Any]:
     """The staff view of a ticket, as every ticket answer and list shows it."""
     return {

@@ -10,19 +10,18 @@ about any ticket.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
-from chalice.app import Blueprint, Request, Response
+from chalice.app import Blueprint, Response
 
 from chalicelib.domain import ratings
 from chalicelib.errors import Conflict, HelpdeskError, InvalidInput, MalformedRequest, NotFound, TooLarge
 from chalicelib.notify.links import verify_rating_token
 from chalicelib.observability import count, logger
+from chalicelib.pages.web import FORM, form_fields
 from chalicelib.rendering import html_response, render
 
 bp = Blueprint(__name__)
 
-FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 16 * 1024  # a 2,000-character comment, percent-encoded, fits many times over
 FORM_FIELDS = ("rating_option_id", "comment")
 
@@ -67,7 +66,7 @@ def submit_rating(token: str) -> Response:
     logger.append_keys(ticket_number=number)
     form: dict[str, str] = {}
     try:
-        form = form_fields(bp.current_request)
+        form = form_fields(bp.current_request, FORM_FIELDS, MAX_FORM_BYTES)
         rating = ratings.rate(number, view.config, dict(form))
     except InvalidInput as exc:
         # The form again, as the customer filled it in, with what to correct.
@@ -85,39 +84,6 @@ def submit_rating(token: str) -> Response:
     logger.info("ticket rated", extra={"score": rating.score, "changed": view.rating is not None})
     count("TicketsRated")
     return html_response(render("rating/thanks.html", number=number, rating=rating, token=token))
-
-
-def form_fields(request: Request) -> dict[str, str]:
-    """The fields of a URL-encoded form body, each given at most once.
-
-    Only ``FORM_FIELDS`` are accepted (an unknown one is named, as in the JSON API); invalid
-    UTF-8 or a malformed body is a ``MalformedRequest``. Line breaks are stored as ``\\n``,
-    whichever a browser sends, so a comment's length is what the customer typed.
-    """
-    raw = request.raw_body or b""
-    if isinstance(raw, str):
-        raw = raw.encode()
-    if len(raw) > MAX_FORM_BYTES:
-        raise TooLarge(f"The form is larger than {MAX_FORM_BYTES} bytes.")
-    try:
-        pairs = parse_qsl(
-            raw.decode("utf-8"),
-            keep_blank_values=True,
-            strict_parsing=bool(raw),
-            errors="strict",
-            max_num_fields=len(FORM_FIELDS),
-        )
-    except ValueError as exc:
-        raise MalformedRequest("The form could not be read.") from exc
-
-    fields: dict[str, str] = {}
-    for name, value in pairs:
-        if name not in FORM_FIELDS:
-            raise InvalidInput(f"Unknown field '{name}'.", field=name)
-        if name in fields:
-            raise InvalidInput(f"The field '{name}' was sent more than once.", field=name)
-        fields[name] = value.replace("\r\n", "\n")
-    return fields
 
 
 def _form_page(

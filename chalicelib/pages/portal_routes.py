@@ -1,0 +1,88 @@
+"""``/portal``: sign-in, sign-out and the overview of the customer portal."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.domain import ledger, portal_auth, ticket_lists, tickets
+from chalicelib.errors import InvalidInput, NotAuthenticated
+from chalicelib.observability import count, logger
+from chalicelib.pages import web
+from chalicelib.pages.portal_web import (
+    PREFIX,
+    SESSION_COOKIE,
+    SESSION_COOKIE_AGE,
+    anonymous,
+    checked_form,
+    client_address,
+    page,
+    portal_view,
+    signed_in,
+)
+
+bp = Blueprint(__name__)
+
+OVERVIEW_TICKETS = 10
+
+
+@bp.route("/portal/login", methods=["GET"])
+@portal_view
+def login_page() -> Response:
+    visit = anonymous(bp)
+    params = web.query(bp.current_request)
+    target = web.safe_next(params.get("next"), PREFIX)
+    return page("portal/login.html", visit=visit, next=target, email="", error=None)
+
+
+@bp.route("/portal/login", methods=["POST"], content_types=[web.FORM])
+@portal_view
+def login() -> Response:
+    """Sign in and go where the customer was heading; the same answer for every failure."""
+    visit = anonymous(bp)
+    form = checked_form(bp, ("email", "password", "next"), visit.binding)
+    target = web.safe_next(form.get("next"), PREFIX) or PREFIX
+    try:
+        credentials = {"email": form.get("email", ""), "password": form.get("password", "")}
+        value, contact = portal_auth.sign_in(credentials, client_address(bp.current_request))
+    except (NotAuthenticated, InvalidInput) as exc:
+        count("PortalLoginsFailed")
+        message = exc.message if isinstance(exc, NotAuthenticated) else portal_auth.WRONG
+        return page(
+            "portal/login.html",
+            visit=visit,
+            status=401,
+            error=message,
+            next=target,
+            email=form.get("email", "")[:254],
+        )
+    logger.info("portal sign-in", extra={"contact_id": contact.id})
+    return web.redirect(target, [web.set_cookie(SESSION_COOKIE, value, SESSION_COOKIE_AGE)])
+
+
+@bp.route("/portal/logout", methods=["POST"], content_types=[web.FORM])
+@portal_view
+def logout() -> Response:
+    """End the session on the server, then forget the cookie."""
+    context = signed_in(bp)
+    checked_form(bp, (), context.session_hash)
+    portal_auth.end_session(context)
+    return web.redirect(f"{PREFIX}/login", [web.clear_cookie(SESSION_COOKIE)])
+
+
+@bp.route("/portal", methods=["GET"])
+@portal_view
+def overview() -> Response:
+    """Name, what is owed, open tickets and the latest activity: the session batch (with the
+    contact and its balances) and one query of the contact's newest tickets."""
+    context = signed_in(bp)
+    query = ticket_lists.TicketQuery(contact_id=context.contact.id, order="newest")
+    recent, _ = ticket_lists.list_page(query, OVERVIEW_TICKETS, None)
+    return page(
+        "portal/overview.html",
+        context=context,
+        nav="overview",
+        outstanding=ledger.outstanding(context.contact),
+        open_tickets=[ticket for ticket in recent if not ticket.closed],
+        activity=sorted(recent, key=lambda ticket: ticket.updated_at, reverse=True)[:5],
+        status_label=lambda ticket: tickets.customer_status(context.config, ticket),
+    )
