@@ -45,7 +45,7 @@ functional: install
 test: install lint typecheck ## Lint, type-check and run every test tier
 	$(PY) -m pytest
 
-bench: install ## DynamoDB round trips, items read and import time per operation
+bench: install ## DynamoDB round trips, items read and import time per operation; stream handler throughput
 	$(PY) -m tests.bench.run
 
 PREVIEW_DIR ?= build/preview

@@ -4,14 +4,19 @@ Budget (issue 2, section 9): a read endpoint makes at most 2 DynamoDB round trip
 auth batch and one data call); creating a ticket makes at most 2 writes; every operation
 reads the same number of items at both scales; nothing scans; ``import app`` costs at
 most 1.5 times ``import boto3``.
+
+Budget of the stream handler (issue 3), per stream record, derived from
+``chalicelib/notify/deliver.py``: see ``STREAM_READS`` and what follows it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tests.bench.counting import Calls
 from tests.bench.imports import ImportTimes
 from tests.bench.operations import CREATE, READ, Measurement
+from tests.bench.stream import Batch, StreamRun
 
 READ_ROUND_TRIPS = 2
 CREATE_WRITES = 2
@@ -72,3 +77,61 @@ def check_import(times: ImportTimes) -> Check:
     passed = times.ratio <= IMPORT_RATIO
     detail = () if passed else (f"ratio {times.ratio:.2f}",)
     return Check(f"import app <= {IMPORT_RATIO} x import boto3", passed, detail)
+
+
+# -- the stream handler --------------------------------------------------------------
+
+# BatchGetItems one record may cost, by the kind of item it is about. A ticket record carries
+# the ticket in its new image, so one read fetches the contact, the assignee and the config;
+# a note record first needs its ticket (with the config), since only the ticket names the
+# contact, then a second read. A private note, a record with no notifying event (a note's
+# count on its ticket, an assignment alone) and any other item (the ticket number counter)
+# read nothing: at most these, never more.
+STREAM_READS = {"ticket": 1, "note": 2}
+# Each message sent then costs three writes: Powertools idempotency's in-progress PutItem and
+# its completing UpdateItem (its own table), and the delivery log's PutItem.
+STREAM_WRITES_PER_MESSAGE = 3
+# A record sends at most one email and one SMS: rules.plan keeps one message per channel and
+# recipient, and one change tells either the contact or a single member of staff.
+STREAM_MESSAGES_PER_RECORD = 2
+# Worst case of one record: a public note told by email and SMS, 2 + 2 * 3 = 8.
+STREAM_WORST_CASE = max(STREAM_READS.values()) + STREAM_MESSAGES_PER_RECORD * STREAM_WRITES_PER_MESSAGE
+
+STREAM_RULES = (
+    "stream: zero Scans",
+    f"stream: DynamoDB round trips <= {STREAM_READS['ticket']} per ticket record"
+    f" + {STREAM_READS['note']} per note record + {STREAM_WRITES_PER_MESSAGE} per message, in every batch",
+    f"stream: DynamoDB round trips <= {STREAM_WORST_CASE} per record, in every batch",
+    "stream: one provider call per message, none retried or refused, each in the outbox",
+)
+
+
+def stream_bound(batch: Batch) -> int:
+    """The most DynamoDB round trips this batch may cost, given its records and messages."""
+    reads = sum(STREAM_READS.get(kind, 0) * count for kind, count in batch.kinds.items())
+    return reads + STREAM_WRITES_PER_MESSAGE * batch.messages
+
+
+def check_stream(run: StreamRun) -> list[Check]:
+    """One check per stream rule over every batch the handler was given."""
+    broken: dict[str, list[str]] = {rule: [] for rule in STREAM_RULES}
+    for position, batch in enumerate(run.batches, start=1):
+        dynamodb = batch.calls.of("dynamodb")
+        name = f"batch {position} ({batch.records} records, {batch.messages} messages)"
+        if dynamodb.scans:
+            broken[STREAM_RULES[0]].append(f"{name}: {dynamodb.scans} scans")
+        if dynamodb.round_trips > stream_bound(batch):
+            broken[STREAM_RULES[1]].append(f"{name}: {dynamodb.round_trips} > {stream_bound(batch)}")
+        if dynamodb.round_trips > STREAM_WORST_CASE * batch.records:
+            broken[STREAM_RULES[2]].append(f"{name}: {dynamodb.round_trips} round trips")
+
+    provider = Calls(run.calls.of("ses").calls + run.calls.of("sns").calls)
+    sent = {"SendEmail": run.emails, "Publish": run.sms}
+    made = {operation: provider.by_operation.get(operation, 0) for operation in sent}
+    if made != sent:
+        broken[STREAM_RULES[3]].append(f"provider calls {made}, outbox {sent}")
+    troubled = sum(1 for call in provider.calls if call.retries or call.failed)
+    if troubled or run.retry_sleeps:
+        broken[STREAM_RULES[3]].append(f"{troubled} calls retried or refused, {run.retry_sleeps} sleeps")
+
+    return [Check(rule, not broken[rule], tuple(broken[rule])) for rule in STREAM_RULES]

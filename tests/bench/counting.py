@@ -1,18 +1,29 @@
-"""Count DynamoDB calls with a botocore event hook.
+"""Count AWS calls without touching app code.
 
-Every DynamoDB client the app uses (PynamoDB's shared table connection and the
-connection that runs transactions) gets an ``after-call.dynamodb`` handler for the
-duration of ``count_calls()``. The handler sees each parsed response, so it records the
-operation and how many items DynamoDB read to answer it, without touching app code.
+``count_calls()`` counts DynamoDB calls with a botocore event hook: every DynamoDB client
+the app's store layer uses (PynamoDB's shared table connection and the connection that
+runs transactions) gets an ``after-call.dynamodb`` handler for the duration of the block.
+The handler sees each parsed response, so it records the operation and how many items
+DynamoDB read to answer it.
+
+``count_aws_calls()`` counts every call of every botocore client in the process, whatever
+its service and whenever it was created: the stream handler also talks to clients the
+store layer does not own (Powertools idempotency's DynamoDB client, SES, SNS), and a
+client added later must not slip past the budget unseen. It wraps the one method every
+botocore client call goes through (PynamoDB's included) for the duration of the block.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+import botocore.client  # type: ignore[import-untyped]
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 HOOK_EVENT = "after-call.dynamodb"
@@ -28,6 +39,11 @@ class Call:
     # botocore retries inside one API call; each retry is one more round trip.
     retries: int = 0
     failed: bool = False
+    service: str = "dynamodb"
+    # The DynamoDB table the call named, when the counter saw its parameters.
+    table: str | None = None
+    # Wall time inside the client, when the counter timed it: for the reader, never judged.
+    seconds: float = 0.0
 
 
 @dataclass
@@ -55,6 +71,20 @@ class Calls:
     @property
     def by_operation(self) -> dict[str, int]:
         return dict(Counter(call.operation for call in self.calls))
+
+    @property
+    def seconds(self) -> float:
+        return sum(call.seconds for call in self.calls)
+
+    def of(self, service: str, table: str | None = None) -> Calls:
+        """Only the calls to ``service`` (and, when given, to that DynamoDB ``table``)."""
+        return Calls(
+            [
+                call
+                for call in self.calls
+                if call.service == service and (table is None or call.table == table)
+            ]
+        )
 
 
 def items_read(operation: str, parsed: dict[str, Any]) -> int:
@@ -121,3 +151,49 @@ def count_calls() -> Iterator[Calls]:
     finally:
         for client in clients:
             client.meta.events.unregister(HOOK_EVENT, unique_id=HOOK_ID)
+
+
+def table_named(params: dict[str, Any]) -> str | None:
+    """The DynamoDB table a request names; ``"*"`` when it names several."""
+    if "TableName" in params:
+        return str(params["TableName"])
+    names = set(params.get("RequestItems", {}))
+    for action in params.get("TransactItems", []):
+        names.update(str(detail["TableName"]) for detail in action.values())
+    if not names:
+        return None
+    return names.pop() if len(names) == 1 else "*"
+
+
+@contextmanager
+def count_aws_calls() -> Iterator[Calls]:
+    """Record every call any botocore client in this process makes inside the block.
+
+    An error answer is recorded as a failed call before it propagates; retries come from
+    the response metadata, as in ``count_calls()``.
+    """
+    calls = Calls()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counted(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        service = client.meta.service_model.service_name
+        table = table_named(params) if service == "dynamodb" else None
+        started = time.perf_counter()
+        try:
+            parsed = original(client, operation, params)
+        except ClientError as exc:
+            retries = int(exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0))
+            seconds = time.perf_counter() - started
+            calls.calls.append(Call(operation, 0, retries, True, service, table, seconds))
+            raise
+        seconds = time.perf_counter() - started
+        retries = int(parsed.get("ResponseMetadata", {}).get("RetryAttempts", 0))
+        read = items_read(operation, parsed) if service == "dynamodb" else 0
+        calls.calls.append(Call(operation, read, retries, False, service, table, seconds))
+        return parsed
+
+    botocore.client.BaseClient._make_api_call = counted
+    try:
+        yield calls
+    finally:
+        botocore.client.BaseClient._make_api_call = original

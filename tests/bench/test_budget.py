@@ -1,12 +1,14 @@
-"""The performance budget as exact DynamoDB call counts, at 200 and at 2,000 tickets.
+"""The performance budget as exact DynamoDB call counts, at 200 and at 2,000 tickets, and the
+stream handler's AWS calls over 50 ticket changes.
 
-``make bench`` runs the same operations at 1,000 and 100,000 tickets; this tier keeps
-the counts honest on every ``make test`` at a size that runs in seconds. Nothing here
-asserts a wall time.
+``make bench`` runs the same operations at 1,000 and 100,000 tickets, and the stream handler
+over 1,000 changes; this tier keeps the counts honest on every ``make test`` at a size that
+runs in seconds. Nothing here asserts a wall time.
 """
 
 from __future__ import annotations
 
+from collections import Counter as Tally
 from collections.abc import Iterator
 
 import boto3
@@ -18,9 +20,10 @@ from chalicelib.store import db
 from chalicelib.store.models import Counter, Item
 from local import tables
 from tests.bench import budget
-from tests.bench.counting import Call, Calls, count_calls
+from tests.bench.counting import Call, Calls, count_aws_calls, count_calls
 from tests.bench.imports import lazy_report
 from tests.bench.operations import CREATE, READ, WRITE, Measurement, ScaleRun, measure_scale
+from tests.bench.stream import CYCLE, Batch, StreamRun, batch_size, measure_stream
 
 SMALL, LARGE = 200, 2_000
 
@@ -150,6 +153,138 @@ def test_the_larger_scale_really_holds_more_data(small: ScaleRun, large: ScaleRu
     assert large.data.items > 5 * small.data.items
 
 
+# -- the stream handler --------------------------------------------------------------
+
+# Ten tickets, each created, answered in public, noted in private, moved to waiting (and
+# assigned) and closed; five for Cleo (email and SMS), five for Dana (email only).
+STREAM_CHANGES = 50
+TICKETS, CLEOS = 10, 5
+# Email: the confirmation, the public reply, the status change and the close notice, to
+# every contact. SMS: all but the close notice (it has no SMS), to Cleo only.
+EMAILS = 4 * TICKETS
+SMS = 3 * CLEOS
+MESSAGES = EMAILS + SMS
+EXPECTED_RECORDS = {
+    # Its insert, one update per note (the note count), the status change, the close.
+    "ticket": 5 * TICKETS,
+    "note": 2 * TICKETS,
+    # One update per new ticket; moto adds a key-only insert for the very first.
+    "counter": TICKETS + 1,
+    # The handler's own log entries, one per message, coming back through the stream.
+    "delivery": MESSAGES,
+}
+MAIN, IDEMPOTENCY = "helpdesk-test", "helpdesk-idempotency-test"
+# (service, table, operation) -> calls over the whole run
+EXPECTED_STREAM_CALLS = {
+    # One read for each ticket record that tells the contact (created, status change, close),
+    # two for each public note; the private note, the notes' ticket updates, the counter and
+    # the handler's own log entries read nothing.
+    ("dynamodb", MAIN, "BatchGetItem"): 3 * TICKETS + 2 * TICKETS,
+    # Per message: idempotency's in-progress put and completing update, and the log entry.
+    ("dynamodb", IDEMPOTENCY, "PutItem"): MESSAGES,
+    ("dynamodb", IDEMPOTENCY, "UpdateItem"): MESSAGES,
+    ("dynamodb", MAIN, "PutItem"): MESSAGES,
+    ("ses", None, "SendEmail"): EMAILS,
+    ("sns", None, "Publish"): SMS,
+}
+
+
+@pytest.fixture(scope="module")
+def stream() -> StreamRun:
+    return measure_stream(STREAM_CHANGES)
+
+
+def test_the_stream_bench_makes_every_kind_of_change_and_hands_over_every_record(stream: StreamRun) -> None:
+    assert stream.made == {kind: TICKETS for kind in CYCLE}
+    assert dict(stream.kinds) == EXPECTED_RECORDS
+    # Lambda's batches of 50: the changes' records in two, then the log entries in two more.
+    assert batch_size() == 50
+    assert [batch.records for batch in stream.batches] == [50, 31, 50, MESSAGES - 50]
+
+
+def test_the_stream_handler_makes_exactly_its_expected_calls(stream: StreamRun) -> None:
+    counted = Tally((call.service, call.table, call.operation) for call in stream.calls.calls)
+
+    assert counted == EXPECTED_STREAM_CALLS
+    assert stream.calls.of("dynamodb").scans == 0
+    assert stream.calls.of("dynamodb").round_trips == 3 * TICKETS + 2 * TICKETS + 3 * MESSAGES
+
+
+def test_every_message_the_handler_sent_reached_the_outbox_once(stream: StreamRun) -> None:
+    assert (stream.emails, stream.sms) == (EMAILS, SMS)
+    assert stream.messages == MESSAGES
+    assert stream.retry_sleeps == 0
+
+
+def test_the_handlers_own_log_entries_cost_nothing_when_they_come_back(stream: StreamRun) -> None:
+    echoes = [batch for batch in stream.batches if set(batch.kinds) == {"delivery"}]
+
+    assert sum(batch.records for batch in echoes) == MESSAGES
+    assert [batch.calls.calls for batch in echoes] == [[], []]
+
+
+def test_every_stream_budget_rule_holds(stream: StreamRun) -> None:
+    checks = budget.check_stream(stream)
+
+    assert [check.rule for check in checks] == list(budget.STREAM_RULES)
+    assert [(check.rule, check.failures) for check in checks if not check.passed] == []
+
+
+def test_the_stream_bound_exceeds_the_calls_only_where_a_record_reads_nothing(stream: StreamRun) -> None:
+    # The bound allows a read for every ticket record and two for every note record. A note's
+    # count update on its ticket tells nobody, and a private note is not read at all.
+    slack = (
+        sum(budget.stream_bound(batch) for batch in stream.batches) - stream.calls.of("dynamodb").round_trips
+    )
+    count_updates, private_notes = TICKETS * 2, TICKETS
+
+    assert slack == count_updates * 1 + private_notes * 2
+    assert budget.STREAM_WORST_CASE == 8
+
+
+def stream_run(*batches: Batch, emails: int = 0, sms: int = 0, sleeps: int = 0) -> StreamRun:
+    return StreamRun(
+        made=Tally(),
+        desks=1,
+        tables={},
+        batches=list(batches),
+        emails=emails,
+        sms=sms,
+        retry_sleeps=sleeps,
+        seconds=1.0,
+    )
+
+
+def test_the_stream_budget_flags_each_kind_of_breach() -> None:
+    send = Call("SendEmail", 0, service="ses")
+    # Two ticket records and one message allow 2 reads + 3 writes; here 7 calls, a Scan among them.
+    heavy = Batch(
+        Tally(ticket=2),
+        Calls([Call("Scan", 4), *[Call("BatchGetItem", 2)] * 2, *[Call("PutItem", 0)] * 4, send]),
+    )
+    # A counter record reads nothing and sends nothing; 9 calls are beyond any record.
+    wasteful = Batch(Tally(counter=1), Calls([Call("GetItem", 1)] * 9))
+    retried = Batch(Tally(ticket=1), Calls([Call("BatchGetItem", 1), Call("Publish", 0, 2, service="sns")]))
+
+    checks = {
+        check.rule: check.failures
+        for check in budget.check_stream(stream_run(heavy, wasteful, retried, emails=2, sleeps=2))
+    }
+
+    assert checks == {
+        budget.STREAM_RULES[0]: ("batch 1 (2 records, 1 messages): 1 scans",),
+        budget.STREAM_RULES[1]: (
+            "batch 1 (2 records, 1 messages): 7 > 5",
+            "batch 2 (1 records, 0 messages): 9 > 0",
+        ),
+        budget.STREAM_RULES[2]: ("batch 2 (1 records, 0 messages): 9 round trips",),
+        budget.STREAM_RULES[3]: (
+            "provider calls {'SendEmail': 1, 'Publish': 1}, outbox {'SendEmail': 2, 'Publish': 0}",
+            "1 calls retried or refused, 2 sleeps",
+        ),
+    }
+
+
 # -- cold start ----------------------------------------------------------------------
 
 
@@ -209,6 +344,35 @@ def test_the_counter_sees_transactions_and_writes_and_stops_at_the_end_of_the_bl
 
     assert calls.by_operation == {"TransactWriteItems": 1, "PutItem": 1}
     assert calls.writes == 2
+
+
+@pytest.mark.usefixtures("table")
+def test_the_process_wide_counter_sees_every_client_names_tables_and_records_refusals() -> None:
+    # GIVEN a client created inside the block, which no store connection knows of
+    with count_aws_calls() as every, count_calls() as store:
+        Counter("COUNTER", "A", value=1).save()
+        boto3.client("dynamodb").put_item(
+            TableName=f"{table_name_from_env()}-idempotency",
+            Item={"id": {"S": "a"}, "expiration": {"N": "1"}},
+        )
+        db.get_many([("COUNTER", "A")])
+        with pytest.raises(boto3.client("ses").exceptions.MessageRejected):
+            boto3.client("ses").send_email(
+                Source="nobody@example.com",
+                Destination={"ToAddresses": ["someone@example.com"]},
+                Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}},
+            )
+
+    # THEN it counts them all, the store's own exactly as the store's counter does
+    seen = [(call.service, call.table, call.operation, call.failed) for call in every.calls]
+    assert seen == [
+        ("dynamodb", "helpdesk-test", "PutItem", False),
+        ("dynamodb", "helpdesk-test-idempotency", "PutItem", False),
+        ("dynamodb", "helpdesk-test", "BatchGetItem", False),
+        ("ses", None, "SendEmail", True),
+    ]
+    assert every.of("dynamodb", "helpdesk-test").by_operation == store.by_operation
+    assert every.of("dynamodb", "helpdesk-test").items_read == store.items_read == 1
 
 
 def test_a_retried_call_counts_each_attempt_as_a_round_trip() -> None:
