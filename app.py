@@ -17,7 +17,13 @@ from chalicelib.api import (
 )
 from chalicelib.api.http import error_shape_middleware
 from chalicelib.observability import event_middleware, http_middleware
-from chalicelib.pages import asset_routes, portal_routes, portal_ticket_routes, rating_routes
+from chalicelib.pages import (
+    asset_routes,
+    portal_access_routes,
+    portal_routes,
+    portal_ticket_routes,
+    rating_routes,
+)
 from chalicelib.stream.handler import handle_batch
 
 app = Chalice(app_name="helpdesk")
@@ -29,7 +35,13 @@ for blueprint in (auth_routes, staff_routes, setup_routes, contact_routes, ticke
     app.register_blueprint(blueprint.bp, url_prefix="/api")
 # Pages, outside the API: the customer portal, the rating links in customers' messages,
 # and the stylesheet they share.
-for blueprint in (portal_routes, portal_ticket_routes, rating_routes, asset_routes):
+for blueprint in (
+    portal_routes,
+    portal_access_routes,
+    portal_ticket_routes,
+    rating_routes,
+    asset_routes,
+):
     app.register_blueprint(blueprint.bp)
 
 # `chalice package` needs a literal ARN here; infra/ points the event source at the

@@ -17,7 +17,7 @@ from chalicelib.api.http import (
     query_params,
     staff_context,
 )
-from chalicelib.domain import contacts, ledger, ticket_lists, tickets
+from chalicelib.domain import contacts, ledger, portal_access, ticket_lists, tickets
 from chalicelib.errors import NotFound
 from chalicelib.store.db import Key
 from chalicelib.store.models import Contact, Item
@@ -78,6 +78,18 @@ def update_contact(contact_id: str) -> Response:
     body = json_body(bp.current_request)
     contact = contacts.update(context.config, _contact(context.items, contact_id), body)
     return json_response(contacts.present(contact))
+
+
+@bp.route("/contacts/{contact_id}/portal-invite", methods=["POST"])
+@endpoint
+def invite_contact(contact_id: str) -> Response:
+    """Invite the contact to the portal: an email with a link to set a password follows
+    (through the stream), so the answer is 202 with the contact now ``invited``. Sending it
+    again sends a new link; a contact already using the portal, or shut out, is a 409."""
+    context = staff_context(bp, keys_for_ids((contact_id, Contact.key)))
+    no_query_params(bp.current_request)
+    contact = portal_access.invite(_contact(context.items, contact_id))
+    return json_response(contacts.present(contact), 202)
 
 
 @bp.route("/contacts/{contact_id}/tickets", methods=["GET"])

@@ -31,7 +31,7 @@ from chalicelib.validation import (
     text,
 )
 
-PORTAL_STATES = ("none", "invited", "active", "disabled")
+PORTAL_STATES = ("none", "invited", "pending", "active", "disabled")
 NAME_MAX = 120
 
 CONTACT_SPEC = {

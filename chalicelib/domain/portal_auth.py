@@ -132,16 +132,33 @@ def end_session(context: PortalContext) -> None:
     PortalSession(*PortalSession.key(context.session_hash)).delete()
 
 
-def set_password(contact: Contact, plain: str) -> None:
+_ANY_HASH = object()
+
+
+def set_password(contact: Contact, plain: str, *, expected_hash: Any = _ANY_HASH) -> None:
     """Give the contact a new portal password (already checked against the password rules)
     and end every session begun before, so a stolen session does not outlive the change.
-    The contact's version stays: a password is not part of what staff edit."""
-    update_unversioned(
-        Contact.key(contact.id),
-        [
-            Contact.password_hash.set(passwords.hash_password(plain)),
-            Contact.portal_state.set("active"),
-            Contact.sessions_valid_from.set(clock.now()),
-        ],
-        Contact.pk.exists(),
-    )
+    The contact's version stays: a password is not part of what staff edit.
+
+    With ``expected_hash`` the change happens only if the stored hash is still that one
+    (None: still no password): a link that sets a password works once, even twice at once.
+    """
+    condition = Contact.pk.exists()
+    if expected_hash is None:
+        condition &= Contact.password_hash.does_not_exist()
+    elif expected_hash is not _ANY_HASH:
+        condition &= Contact.password_hash == expected_hash
+    try:
+        update_unversioned(
+            Contact.key(contact.id),
+            [
+                Contact.password_hash.set(passwords.hash_password(plain)),
+                Contact.portal_state.set("active"),
+                Contact.sessions_valid_from.set(clock.now()),
+            ],
+            condition,
+        )
+    except UpdateError as exc:
+        if condition_failed(exc):
+            raise NotAuthenticated("The password was changed meanwhile.") from exc
+        raise

@@ -29,13 +29,22 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock
+from chalicelib.domain import account_tokens
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.notify import rules, sender, templates
 from chalicelib.notify.links import PublicLinks
 from chalicelib.notify.messages import Outgoing
 from chalicelib.observability import count, logger
-from chalicelib.store.db import Key, condition_failed, get_many, get_one, transaction
-from chalicelib.store.models import Config, Contact, Delivery, Item, Note, Staff, Ticket
+from chalicelib.store.db import (
+    Key,
+    condition_failed,
+    get_many,
+    get_one,
+    set_or_remove,
+    transaction,
+    update_unversioned,
+)
+from chalicelib.store.models import AccountMail, Config, Contact, Delivery, Item, Note, Staff, Ticket
 from chalicelib.stream.events import DomainEvent
 
 IDEMPOTENCY_TABLE_VARIABLE = "HELPDESK_IDEMPOTENCY_TABLE"
@@ -190,6 +199,70 @@ def _finish(requested: Delivery, outcome: str, reason: str | None, entry: Delive
     return outcome
 
 
+def account_mail(record: dict[str, Any], mail: AccountMail, lambda_context: Any = None) -> str:
+    """Send an email about a contact's portal account, with its signed link made now from
+    the contact as stored now; record the outcome on the ``AccountMail`` item.
+
+    Account emails need a sender address but not the ticket notification switch: a customer
+    who cannot get in must still be able to. The link is in the email only; logs and the
+    idempotency table never hold it.
+    """
+    found = get_many([Contact.key(mail.contact_id), Config.key()])
+    contact = found.get(Contact.key(mail.contact_id))
+    config = SetupConfig.from_item(found.get(Config.key()))
+    sender_email = str(config.settings.get("sender_email") or "")
+    if not isinstance(contact, Contact):
+        return _account_outcome(mail, "skipped", "the contact is gone")
+    if not sender_email:
+        return _account_outcome(mail, "skipped", "no sender email is set")
+
+    purpose = account_tokens.PURPOSES[mail.template]
+    token = account_tokens.make(contact, purpose, issued_at=mail.created_at)
+    link = PublicLinks.from_env().account(purpose, token)
+    rendered = templates.render_account_email(
+        mail.template,
+        contact_name=contact.name,
+        link=link,
+        valid_for=_duration(account_tokens.LIFETIMES[purpose]),
+    )
+    _check_time(lambda_context)
+    idempotency, send_once = _idempotent_account_send()
+    if lambda_context is not None:
+        idempotency.register_lambda_context(lambda_context)
+    key = {"event_id": record.get("eventID", ""), "channel": "email", "to": contact.email.lower()}
+    attempt = Attempt(
+        **send_once(sender_email, contact.email, rendered.subject, rendered.text, rendered.html, key=key)
+    )
+    count("EmailFailed" if attempt.outcome == "failed" else "EmailSent")
+    return _account_outcome(mail, attempt.outcome, attempt.reason, attempt.message_id)
+
+
+def _duration(span: Any) -> str:
+    hours = int(span.total_seconds() // 3600)
+    if hours % 24 == 0 and hours >= 48:
+        return f"{hours // 24} days"
+    return "1 hour" if hours == 1 else f"{hours} hours"
+
+
+def _account_outcome(
+    mail: AccountMail, outcome: str, reason: str | None, message_id: str | None = None
+) -> str:
+    update_unversioned(
+        (mail.pk, mail.sk),
+        [
+            AccountMail.outcome.set(outcome),
+            set_or_remove(AccountMail.reason, reason),
+            set_or_remove(AccountMail.provider_message_id, message_id),
+        ],
+    )
+    log = logger.warning if outcome != "sent" else logger.info
+    log(
+        "account email " + outcome,
+        extra={"template": mail.template, "contact_id": mail.contact_id, "reason": reason},
+    )
+    return outcome
+
+
 # -- reading -------------------------------------------------------------------------
 
 
@@ -289,6 +362,19 @@ def _send_once(
     return entry
 
 
+def _send_account(
+    sender_email: str, to: str, subject: str, text: str, html: str, *, key: dict[str, str]
+) -> dict[str, Any]:
+    """Send one rendered account email; what happened, as ``_send`` reports it."""
+    moment = clock.now()
+    attempt = {"id": clock.sortable_id(moment), "at": clock.iso(moment), "message_id": None, "reason": None}
+    try:
+        message_id = sender.send_email(sender_email, to, templates.RenderedEmail(subject, text, html))
+    except sender.DeliveryFailed as exc:
+        return {**attempt, "outcome": "failed", "reason": exc.reason}
+    return {**attempt, "outcome": "sent", "message_id": message_id}
+
+
 def _send(message: Outgoing, sender_email: str, *, key: dict[str, str]) -> dict[str, Any]:
     """Render and send one message; what happened, never an exception for a refusal, so the
     idempotency table keeps failures too and a redelivery does not try again."""
@@ -305,9 +391,19 @@ def _send(message: Outgoing, sender_email: str, *, key: dict[str, str]) -> dict[
     return {**attempt, "outcome": "sent", "message_id": message_id}
 
 
-@lru_cache(maxsize=1)
 def _idempotent_send() -> tuple[Any, Any]:
-    """``_send`` wrapped by Powertools idempotency, built on first use: importing the app
+    """``_send`` wrapped once per (record, channel, recipient)."""
+    return _idempotent(_send)
+
+
+def _idempotent_account_send() -> tuple[Any, Any]:
+    """``_send_account`` wrapped once per (record, channel, recipient)."""
+    return _idempotent(_send_account)
+
+
+@lru_cache(maxsize=2)
+def _idempotent(function: Any) -> tuple[Any, Any]:
+    """``function`` wrapped by Powertools idempotency, built on first use: importing the app
     does not load Powertools idempotency (nor boto3 through it)."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
@@ -321,6 +417,6 @@ def _idempotent_send() -> tuple[Any, Any]:
     persistence = DynamoDBPersistenceLayer(table_name=table, key_attr="id", expiry_attr="expiration")
     config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_EXPIRY)
     wrapped = idempotent_function(data_keyword_argument="key", persistence_store=persistence, config=config)(
-        _send
+        function
     )
     return config, wrapped

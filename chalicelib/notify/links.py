@@ -107,6 +107,11 @@ class PublicLinks:
         """The staff page of the ticket."""
         return f"{self.base_url}/admin/tickets/{number}"
 
+    def account(self, purpose: str, token: str) -> str:
+        """The page an account email's link opens: confirm, reset or invite."""
+        path = {"confirm": "register/confirm", "reset": "password-reset", "invite": "invite"}[purpose]
+        return f"{self.base_url}/portal/{path}/{token}"
+
     def rating(self, number: int, option_id: str) -> str:
         """A signed link to the rating page of the ticket, with ``option_id`` pre-selected."""
         return f"{self.base_url}/rate/{rating_token(number)}?option={quote(option_id, safe='')}"

@@ -79,6 +79,32 @@ def render_email(template: str, context: MessageContext) -> RenderedEmail:
     return RenderedEmail(subject=subject, text=text, html=html)
 
 
+# Emails about a contact's portal account (``chalicelib.domain.portal_access``), under
+# ``notifications/account/<key>/``: each shows the contact's name and one signed link.
+ACCOUNT_TEMPLATES = (
+    "registration_confirm",
+    "password_reset",
+    "portal_invite",
+    "account_exists",
+    "account_set_password",
+)
+
+
+def render_account_email(template: str, *, contact_name: str, link: str, valid_for: str) -> RenderedEmail:
+    """Render an account email; ``valid_for`` says how long its link works ("1 hour")."""
+    if template not in ACCOUNT_TEMPLATES:
+        raise ValueError(f"no account email named {template!r}")
+    if not _LINK.match(link):
+        raise ValueError(f"link {link!r} is not an absolute http(s) URL")
+    values = {"contact_name": contact_name, "link": link, "valid_for": valid_for}
+    env = environment()
+    folder = f"account/{template}"
+    subject = header_value(env.get_template(f"{folder}/subject.txt").render(values), MAX_SUBJECT)
+    text = env.get_template(f"{folder}/email.txt").render(values).strip() + "\n"
+    html = env.get_template(f"{folder}/email.html").render(values).strip() + "\n"
+    return RenderedEmail(subject=subject, text=text, html=html)
+
+
 def render_sms(template: str, context: MessageContext) -> str:
     """Render the SMS of ``template`` as one line: line breaks in a value never split it."""
     values = _values(template, "sms", context)

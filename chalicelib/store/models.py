@@ -191,7 +191,8 @@ class Contact(Item, discriminator="contact"):
     service_level_id = UnicodeAttribute(null=True)
     notify_email = BooleanAttribute(default=True)
     notify_sms = BooleanAttribute(default=False)
-    # none (never had a password) | invited | active | disabled (shut out by staff)
+    # none (never had a password) | invited | pending (registered, not confirmed) | active
+    # | disabled (shut out by staff)
     portal_state = UnicodeAttribute(default="none")
     password_hash = UnicodeAttribute(null=True)
     # Portal sessions begun before this moment are refused (password change, staff shut-out).
@@ -261,6 +262,23 @@ class PortalSession(Item, discriminator="portal_session"):
     @staticmethod
     def key(session_hash: str) -> tuple[str, str]:
         return (f"PSESSION#{session_hash}", "SESSION")
+
+
+class AccountMail(Item, discriminator="account_mail"):
+    """An email about a contact's portal account to send: a registration to confirm, a
+    password reset, an invite. The stream handler sends it, building the signed link then
+    (the table never holds a usable link), and records what happened; TTL removes it."""
+
+    contact_id = UnicodeAttribute()
+    template = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    outcome = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    provider_message_id = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(mail_id: str) -> tuple[str, str]:
+        return (f"ACCOUNT_MAIL#{mail_id}", "MAIL")
 
 
 class StaffToken(Item, discriminator="staff_token"):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.setup import SetupConfig
-from chalicelib.store.models import Config, Delivery, Item, Note, Ticket
+from chalicelib.store.models import AccountMail, Config, Delivery, Item, Note, Ticket
 
 # Fields whose change staff or customers care about, in the order they are reported.
 WATCHED_TICKET_FIELDS = ("status_id", "assignee_id", "category_id", "service_level_id")
@@ -125,3 +125,11 @@ def decode_resend_request(record: dict[str, Any]) -> Delivery | None:
     if old.outcome == "failed" and new.outcome == "resend_requested":
         return new
     return None
+
+
+def decode_account_mail(record: dict[str, Any]) -> AccountMail | None:
+    """The account email a new ``AccountMail`` item asks for, if the record is one."""
+    if record.get("eventName") != "INSERT":
+        return None
+    new = _image(record, "NewImage")
+    return new if isinstance(new, AccountMail) else None

@@ -6,7 +6,8 @@ decoded is logged and counted, then reported failed so the event source's on-fai
 destination receives it after its retries. A setup edit whose realignment runs out of
 time fails the same way, to be delivered again and carry on. Ticket events go on to
 ``chalicelib.notify.deliver``; a record whose sends would outlast the invocation fails too.
-A failed delivery that staff asked to send again goes to the same module.
+A failed delivery that staff asked to send again, and an email about a portal account
+(registration, reset, invite), go to the same module.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ def handle_record(record: Any, lambda_context: Any = None) -> None:
         from chalicelib.notify import deliver
 
         deliver.resend(raw, resend, lambda_context)
+
+    account_mail = events.decode_account_mail(raw)
+    if account_mail is not None:
+        from chalicelib.notify import deliver
+
+        deliver.account_mail(raw, account_mail, lambda_context)
 
 
 def _notify(raw: dict[str, Any], decoded: list[events.DomainEvent], lambda_context: Any) -> None:

@@ -222,6 +222,10 @@ def _contacts(api: Documented, kept: dict[str, str]) -> str:
         )
     )
     answered(api.get(f"/api/contacts/{contact['id']}"))
+    assert (
+        answered(api.post(f"/api/contacts/{contact['id']}/portal-invite", {}), 202)["portal_access"]
+        == "invited"
+    )
     answered(
         api.patch(
             f"/api/contacts/{contact['id']}",
