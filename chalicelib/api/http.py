@@ -216,7 +216,8 @@ def choice_param(
 
 def error_shape_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
     """Give the errors Chalice answers by itself (415, 405, an unhandled 500) the same
-    ``{"error": ...}`` shape as every other error of the API."""
+    ``{"error": ...}`` shape as every other error of the API, or, outside ``/api``, a plain
+    HTML page: a browser never sees JSON or a trace."""
     response = get_response(request)
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
@@ -224,6 +225,18 @@ def error_shape_middleware(request: Request, get_response: Callable[[Request], R
         message = str(body["Message"])
         if response.status_code >= 500:
             message = "Something went wrong on our side; the error was logged."
+        if not request.path.startswith("/api"):
+            return _error_page(response.status_code, message)
         error = {"code": code, "message": message, "field": None}
         return json_response({"error": error}, response.status_code)
     return response
+
+
+def _error_page(status: int, message: str) -> Response:
+    from chalicelib.rendering import html_response, render
+
+    if status == 415:
+        message = "This form was sent in a way the page does not accept. Please go back and try again."
+    elif status == 405:
+        message = "This page cannot be used like that."
+    return html_response(render("error.html", heading="Something went wrong", message=message), status)

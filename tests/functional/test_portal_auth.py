@@ -339,3 +339,40 @@ def test_contacts_password_hash_never_reaches_a_page(customers: Customers) -> No
 
     for path in ("/portal", "/portal/tickets", "/portal/tickets/new"):
         assert stored.password_hash not in browser.get(path).text
+
+
+# -- errors Chalice answers itself ---------------------------------------------------
+
+
+def test_a_page_answers_a_wrong_method_or_content_type_with_html_not_json(customers: Customers) -> None:
+    browser = customers.browser()
+
+    wrong_method = browser._send(
+        "PUT", "/portal/login", "x=1", {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    wrong_type = browser._send("POST", "/portal/login", "{}", {"Content-Type": "application/json"})
+
+    for page in (wrong_method, wrong_type):
+        assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert "Something went wrong" in page.plain
+        assert "Content-Security-Policy" in page.headers
+    assert (wrong_method.status, wrong_type.status) == (405, 415)
+
+
+def test_an_unexpected_failure_on_a_page_is_an_html_page_without_a_trace(
+    customers: Customers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.pages import portal_routes
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(portal_routes.ledger, "outstanding", broken)
+    browser = customers.signed_in("cleo")
+
+    page = browser.get("/portal")
+
+    assert page.status == 500
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "secret internals" not in page.text
+    assert "Traceback" not in page.text
