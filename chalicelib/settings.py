@@ -12,7 +12,8 @@ HELPDESK_SECRET_KEY
 AWS_REGION / AWS_DEFAULT_REGION
     Region of the table; the Lambda runtime sets ``AWS_REGION``.
 
-``HELPDESK_STAGE`` is set by the deployment; nothing reads it yet. ``HELPDESK_PUBLIC_URL``,
+``HELPDESK_STAGE`` is set by the deployment; ``local`` (``make run``) lets page cookies go without
+``Secure``, read in ``chalicelib.pages.web``. ``HELPDESK_PUBLIC_URL``,
 the base of the links notifications carry, is read and documented where links are built,
 in ``chalicelib.notify.links``.
 """

@@ -276,6 +276,7 @@ class LocalStack:
         lines = [
             "",
             "Helpdesk is running locally (all AWS services are moto, in this process).",
+            f"  Portal        {base}/portal   (customers; registration is open)",
             f"  API           {base}/api",
             f"  OpenAPI       {base}/api/openapi.json",
             f"  Outbox        {base}/dev/outbox   (JSON: {base}/dev/outbox.json)",
@@ -284,7 +285,7 @@ class LocalStack:
             "",
             "Demo logins:",
         ]
-        notes = {"customer": "  (portal login; the portal comes later)"}
+        notes = {"customer": f"  (sign in at {base}/portal/login)"}
         for login in self.demo.logins:
             password = f"(password from {login.source})" if login.source else login.password
             lines.append(f"  {login.role:<9} {login.email:<28} {password}{notes.get(login.role, '')}")

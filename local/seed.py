@@ -12,8 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain import contacts, ledger, passwords, setup, staff, ticket_notes, tickets
-from chalicelib.store.models import Contact, Staff
+from chalicelib.domain import contacts, ledger, portal_auth, setup, staff, ticket_notes, tickets
+from chalicelib.store.models import Staff
 
 SENDER_EMAIL = "helpdesk@example.com"
 STAFF_NOTIFY_EMAIL = "support-team@example.com"
@@ -145,7 +145,7 @@ def seed(admin_email: str | None = None, admin_password: str | None = None) -> D
             # Replaced under the version they have now, as an admin who just read them would.
             "version": setup.load().settings_version,
             "portal_enabled": True,
-            "registration_enabled": False,
+            "registration_enabled": True,
             "default_status_id": statuses["New"],
             "customer_reply_status_id": statuses["Customer replied"],
             "default_service_level_id": levels["Standard"],
@@ -172,14 +172,8 @@ def seed(admin_email: str | None = None, admin_password: str | None = None) -> D
             "notify_sms": True,
         },
     )
-    # The portal (a later issue) signs contacts in with this hash; staff cannot set it.
-    customer.update(
-        actions=[
-            Contact.password_hash.set(passwords.hash_password(customer_password)),
-            Contact.portal_state.set("active"),
-            Contact.updated_at.set(clock.now()),
-        ]
-    )
+    # The password a customer would set from an invite; staff cannot set it.
+    portal_auth.set_password(customer, customer_password)
     data.logins.append(Login("customer", customer.email, customer_password))
     contacts.create(
         config,
