@@ -1,7 +1,7 @@
 """The platform's performance budget, checked against two measured scales.
 
-Budget (issue 2, section 9): a read endpoint makes at most 2 DynamoDB round trips (the
-auth batch and one data call); creating a ticket makes at most 2 writes; every operation
+Budget (issue 2, section 9; issue 4 for the portal): a read endpoint or portal page makes
+at most 2 DynamoDB round trips (the auth or session batch and one data call); creating a ticket makes at most 2 writes; every operation
 reads the same number of items at both scales; nothing scans; ``import app`` costs at
 most 1.5 times ``import boto3``.
 

@@ -174,6 +174,8 @@ def measure_all(client: Client, data: Dataset) -> list[Measurement]:
         lambda: http.send("GET", f"/api/contacts/{contact}/statement"),
     )
 
+    _measure_portal(client, data, measure)
+
     for path in (
         "/api/service-levels",
         "/api/categories",
@@ -184,6 +186,51 @@ def measure_all(client: Client, data: Dataset) -> list[Measurement]:
     ):
         measure(f"GET {path}", READ, lambda p=path: http.send("GET", p))
     return results
+
+
+def _measure_portal(client: Client, data: Dataset, measure: Callable[..., Any]) -> None:
+    """The customer portal's pages as the focus contact sees them, and its two writes."""
+    from chalicelib.domain import portal_auth
+    from chalicelib.store.models import Contact
+    from tests.functional.browsing import Browser
+
+    portal_auth.set_password(Contact.get(*Contact.key(data.focus_contact_id)), STAFF_PASSWORD)
+    browser = Browser(client)
+    focus = data.focus_ticket_number
+
+    def visit(path: str, expect: int = 200) -> Callable[[], Any]:
+        def send() -> Any:
+            page = browser.get(path)
+            if page.status != expect:
+                raise RequestFailed(f"GET {path} answered {page.status}: {page.text[:200]!r}")
+            return page
+
+        return send
+
+    def submit(path: str, fields: dict[str, str], expect: int = 303) -> Callable[[], Any]:
+        def send() -> Any:
+            page = browser.post(path, fields)
+            if page.status != expect:
+                raise RequestFailed(f"POST {path} answered {page.status}: {page.text[:200]!r}")
+            return page
+
+        return send
+
+    browser.get("/portal/login")
+    credentials = {"email": data.focus_contact_email, "password": STAFF_PASSWORD}
+    measure("POST /portal/login", SIGN_IN, submit("/portal/login", credentials))
+    for path in ("/portal", "/portal/tickets", "/portal/tickets?state=open", f"/portal/tickets/{focus}"):
+        measure(f"GET {path.replace(str(focus), '{number}')}", READ, visit(path))
+    measure("GET /portal/tickets/new", READ, visit("/portal/tickets/new"))
+    new_ticket = {"subject": "Where is my parcel?", "body": "It has been a week."}
+    measure("POST /portal/tickets/new", CREATE, submit("/portal/tickets/new", new_ticket))
+    browser.get(f"/portal/tickets/{focus}")
+    measure(
+        "POST /portal/tickets/{number}/reply",
+        WRITE,
+        submit(f"/portal/tickets/{focus}/reply", {"body": "Thanks"}),
+    )
+    return []
 
 
 @dataclass(frozen=True)
