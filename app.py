@@ -20,6 +20,7 @@ from chalicelib.observability import event_middleware, http_middleware
 from chalicelib.pages import (
     asset_routes,
     portal_access_routes,
+    portal_account_routes,
     portal_routes,
     portal_ticket_routes,
     rating_routes,
@@ -38,6 +39,7 @@ for blueprint in (auth_routes, staff_routes, setup_routes, contact_routes, ticke
 for blueprint in (
     portal_routes,
     portal_access_routes,
+    portal_account_routes,
     portal_ticket_routes,
     rating_routes,
     asset_routes,

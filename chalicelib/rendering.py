@@ -7,6 +7,7 @@ never need, and a warm Lambda reuses the compiled templates. The package carries
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,13 +51,31 @@ def environment() -> Environment:
     """The shared environment: HTML autoescaped, and a missing variable is an error."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["field_message"] = field_message
+    return env
+
+
+_FIELD_PREFIX = re.compile(r"^'[A-Za-z_]+':? ")
+_FIELD_REQUIRED = re.compile(r"^The field '[A-Za-z_]+' is required\.$")
+
+
+def field_message(message: str) -> str:
+    """An error message as a form shows it next to its field: without the field's API name,
+    which the page already shows as the field's label ("'email': is not..." reads "This is
+    not...")."""
+    if _FIELD_REQUIRED.match(message):
+        return "This field is required."
+    stripped = _FIELD_PREFIX.sub("", message)
+    if stripped == message:
+        return message
+    return f"This {stripped}" if stripped.startswith("is ") else f"This field {stripped}"
 
 
 def render(name: str, **context: Any) -> str:

@@ -73,11 +73,14 @@ _EDITED = (
 )
 
 
-def _email_claim(address: str) -> EmailClaim:
+def email_claim(address: str) -> EmailClaim:
+    """The item that keeps a contact's email unique, whatever its case."""
     return EmailClaim(*EmailClaim.key("contact", address.lower()))
 
 
-def _index_keys(contact_id: str, name: str, address: str, service_level_id: str | None) -> dict[str, Any]:
+def index_keys(contact_id: str, name: str, address: str, service_level_id: str | None) -> dict[str, Any]:
+    """The index attributes a contact is written with: look-up by email, listing by name,
+    and the reference to its default service level."""
     return {
         "lookup_pk": f"CONTACT_EMAIL#{address.lower()}",
         "list_pk": "CONTACTS",
@@ -132,9 +135,9 @@ def create(config: SetupConfig, body: dict[str, Any]) -> Contact:
         portal_state="none",
         created_at=moment,
         updated_at=moment,
-        **_index_keys(contact_id, values["name"], values["email"], values.get("service_level_id")),
+        **index_keys(contact_id, values["name"], values["email"], values.get("service_level_id")),
     )
-    claim = _email_claim(values["email"])
+    claim = email_claim(values["email"])
     claim.owner_id = contact_id
     create_with_claim(contact, claim, field="email", taken="A contact with this email already exists.")
     contact.version = 1
@@ -173,7 +176,7 @@ def update(config: SetupConfig, contact: Contact, body: dict[str, Any]) -> Conta
     elif access == "enabled" and contact.portal_state == "disabled":
         contact.portal_state = "active" if contact.password_hash else "none"
     contact.updated_at = moment
-    for name, value in _index_keys(contact.id, contact.name, contact.email, contact.service_level_id).items():
+    for name, value in index_keys(contact.id, contact.name, contact.email, contact.service_level_id).items():
         setattr(contact, name, value)
 
     email_changed = contact.email.lower() != old_email.lower()
@@ -189,10 +192,10 @@ def update(config: SetupConfig, contact: Contact, body: dict[str, Any]) -> Conta
                 ],
             )
             if email_changed:
-                new_claim = _email_claim(contact.email)
+                new_claim = email_claim(contact.email)
                 new_claim.owner_id = contact.id
                 writes.save(new_claim, condition=EmailClaim.pk.does_not_exist())
-                writes.delete(_email_claim(old_email), condition=EmailClaim.owner_id == contact.id)
+                writes.delete(email_claim(old_email), condition=EmailClaim.owner_id == contact.id)
     except TransactWriteError as exc:
         if not condition_failed(exc):
             raise

@@ -84,11 +84,10 @@ def _create_pending(name: str, address: str, password_hash: str) -> Contact:
         password_hash=password_hash,
         created_at=moment,
         updated_at=moment,
-        lookup_pk=f"CONTACT_EMAIL#{address}",
-        list_pk="CONTACTS",
-        list_sk=f"{name.lower()}#{contact_id}",
+        **contacts.index_keys(contact_id, name, address, None),
     )
-    claim = EmailClaim(*EmailClaim.key("contact", address), owner_id=contact_id)
+    claim = contacts.email_claim(address)
+    claim.owner_id = contact_id
     try:
         create_with_claim(contact, claim, field="email", taken="taken")
     except Conflict:

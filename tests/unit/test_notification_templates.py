@@ -74,10 +74,47 @@ def test_every_template_key_has_exactly_the_files_its_channels_need() -> None:
     folder = templates.NOTIFICATIONS
     folders = {path.name for path in folder.iterdir() if path.is_dir()}
 
-    assert folders == set(TEMPLATES)
+    assert folders == {*TEMPLATES, "account"}
     for template, channels in TEMPLATES.items():
         expected = {"subject.txt", "email.txt", "email.html"} | ({"sms.txt"} if "sms" in channels else set())
         assert {path.name for path in (folder / template).iterdir()} == expected
+    account = folder / "account"
+    assert {path.name for path in account.iterdir()} == set(templates.ACCOUNT_TEMPLATES)
+    for template in templates.ACCOUNT_TEMPLATES:
+        assert {path.name for path in (account / template).iterdir()} == {
+            "subject.txt",
+            "email.txt",
+            "email.html",
+        }
+
+
+@pytest.mark.parametrize("template", templates.ACCOUNT_TEMPLATES)
+def test_every_account_email_shows_the_name_and_its_link_and_escapes_the_html(template: str) -> None:
+    link = "https://help.example.com/portal/invite/abc.invite.123.def"
+
+    email = templates.render_account_email(
+        template, contact_name="Ann <b>O'Neil</b>", link=link, valid_for="7 days"
+    )
+
+    assert "\n" not in email.subject
+    assert link in email.text
+    assert f'href="{link}"' in email.html
+    assert "Ann <b>O'Neil</b>" in email.text
+    assert "Ann &lt;b&gt;O&#39;Neil&lt;/b&gt;" in email.html
+    assert "<b>" not in email.html
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "https://x.example/a b", "/relative"])
+def test_an_account_email_refuses_a_link_that_is_not_absolute_http(link: str) -> None:
+    with pytest.raises(ValueError, match="absolute"):
+        templates.render_account_email("password_reset", contact_name="Ann", link=link, valid_for="1 hour")
+
+
+def test_an_unknown_account_email_is_refused() -> None:
+    with pytest.raises(ValueError, match="no account email"):
+        templates.render_account_email(
+            "welcome", contact_name="Ann", link="https://x.example/", valid_for="1 hour"
+        )
 
 
 @pytest.mark.parametrize(("template", "channel"), PAIRS)

@@ -63,3 +63,18 @@ def _message(subject: str) -> dict[str, object]:
         "sent_at_iso": "2030-01-01T00:00:00.000000Z",
         "sent_at_text": "2030-01-01 00:00:00",
     }
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        ("The field 'name' is required.", "This field is required."),
+        ("'name': must not be empty.", "This field must not be empty."),
+        ("'email': is not a valid email address.", "This is not a valid email address."),
+        ("Email or password is wrong.", "Email or password is wrong."),
+    ],
+)
+def test_a_field_error_reads_without_the_fields_api_name(message: str, shown: str) -> None:
+    from chalicelib.rendering import field_message
+
+    assert field_message(message) == shown
