@@ -140,10 +140,19 @@ def login(body: dict[str, Any], client_address: str) -> dict[str, Any]:
 def authenticate(authorization: str | None, extra_keys: Sequence[Key] = ()) -> StaffContext:
     """Check a bearer token; fetch the caller, the config and ``extra_keys`` in one read."""
     scheme, _, token = (authorization or "").partition(" ")
-    staff_id, dot, secret = token.strip().partition(".")
-    if scheme.lower() != "bearer" or not dot or not staff_id or not secret or len(token) > 200:
+    if scheme.lower() != "bearer":
         raise NotAuthenticated()
-    token_hash = _hash_token(token.strip())
+    return authenticate_token(token, extra_keys)
+
+
+def authenticate_token(token: str | None, extra_keys: Sequence[Key] = ()) -> StaffContext:
+    """Check a token however it came (a bearer header, the staff pages' cookie); fetch the
+    caller, the config and ``extra_keys`` in one read."""
+    token = (token or "").strip()
+    staff_id, dot, secret = token.partition(".")
+    if not dot or not staff_id or not secret or len(token) > 200:
+        raise NotAuthenticated()
+    token_hash = _hash_token(token)
     token_key = StaffToken.key(token_hash)
     staff_key = Staff.key(staff_id)
     items = get_many([token_key, staff_key, Config.key(), *extra_keys])

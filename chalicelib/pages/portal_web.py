@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from chalice.app import Blueprint, Request, Response
+from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import client_address, http_status
 from chalicelib.domain import portal_auth, setup
@@ -40,14 +40,6 @@ class PortalOff(HelpdeskError):
     default_message = "The customer portal is not available."
 
 
-class SignInNeeded(Exception):
-    """No live session: the browser goes to the login page and then back to ``path``."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
-        self.path = path
-
-
 @dataclass
 class Visit:
     """An anonymous visit: the config, and the pre-session value the forms are bound to."""
@@ -63,7 +55,7 @@ def signed_in(bp: Blueprint, extra_keys: Sequence[Key] = ()) -> PortalContext:
     try:
         context = portal_auth.authenticate(web.read_cookie(request, SESSION_COOKIE), extra_keys)
     except NotAuthenticated as exc:
-        raise SignInNeeded(_here(request)) from exc
+        raise web.SignInNeeded(web.here(request, PREFIX)) from exc
     if not context.config.settings.get("portal_enabled"):
         raise PortalOff()
     logger.append_keys(contact_id=context.contact.id)
@@ -82,15 +74,8 @@ def anonymous(bp: Blueprint) -> Visit:
 def checked_form(
     bp: Blueprint, allowed: tuple[str, ...], binding: str | None, max_bytes: int = 64 * 1024
 ) -> dict[str, str]:
-    """The form's fields, once its CSRF token and origin are checked: nothing else happens
-    for a form this site did not hand out. Fields the form does not offer are ignored."""
-    request = bp.current_request
-    if not web.same_origin(request):
-        raise web.CsrfFailed()
-    fields = web.form_fields(request, allowed, max_bytes, ignore_unknown=True)
-    web.check_csrf(fields, binding)
-    fields.pop(web.CSRF_FIELD, None)
-    return fields
+    """``web.checked_form`` for the blueprint's current request."""
+    return web.checked_form(bp.current_request, allowed, binding, max_bytes)
 
 
 def page(
@@ -135,17 +120,6 @@ def message_page(status: int, heading: str, message: str, headers: dict[str, str
     return html_response(body, status, headers)
 
 
-_HEADINGS = {
-    400: "Something went wrong",
-    403: "Please try again",
-    404: "Not found",
-    409: "Not possible right now",
-    413: "Too much text",
-    422: "Please check the form",
-    429: "Too many attempts",
-}
-
-
 def portal_view(view: Callable[..., Response]) -> Callable[..., Response]:
     """Answer each failure of ``view`` with its page; no trace ever reaches the browser."""
 
@@ -155,23 +129,13 @@ def portal_view(view: Callable[..., Response]) -> Callable[..., Response]:
             return view(*args, **kwargs)
         except PortalOff as exc:
             return html_response(render("portal/off.html", message=exc.message), 404)
-        except SignInNeeded as exc:
+        except web.SignInNeeded as exc:
             return web.redirect(f"{PREFIX}/login?next={quote(exc.path, safe='/')}")
         except HelpdeskError as exc:
             status = http_status(exc)
             headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
-            return message_page(status, _HEADINGS.get(status, "Something went wrong"), exc.message, headers)
+            return message_page(
+                status, web.HEADINGS.get(status, "Something went wrong"), exc.message, headers
+            )
 
     return wrapper
-
-
-def _here(request: Request) -> str:
-    """The path of a GET to come back to after sign-in; the overview for anything else."""
-    if request.method != "GET":
-        return PREFIX
-    # ``request.path`` is the route's pattern; the values come from the path parameters.
-    path = request.path
-    for name, value in (request.uri_params or {}).items():
-        path = path.replace("{" + name + "}", quote(value, safe=""))
-    query = "&".join(f"{quote(name)}={quote(value)}" for name, value in (request.query_params or {}).items())
-    return path + (f"?{query}" if query else "")

@@ -17,7 +17,7 @@ import hmac
 import os
 import secrets
 from http.cookies import CookieError, SimpleCookie
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from chalice.app import Request, Response
 
@@ -177,3 +177,52 @@ def safe_next(value: str | None, prefix: str) -> str | None:
     if parts.path != prefix and not parts.path.startswith(prefix + "/"):
         return None
     return value
+
+
+def checked_form(
+    request: Request, allowed: tuple[str, ...], binding: str | None, max_bytes: int = 64 * 1024
+) -> dict[str, str]:
+    """The form's fields, once its origin and CSRF token are checked: nothing else happens
+    for a form this site did not hand out. Fields the form does not offer are ignored, and
+    the token is not among the fields returned."""
+    if not same_origin(request):
+        raise CsrfFailed()
+    fields = form_fields(request, allowed, max_bytes, ignore_unknown=True)
+    check_csrf(fields, binding)
+    fields.pop(CSRF_FIELD, None)
+    return fields
+
+
+# -- signing in and failing ---------------------------------------------------------
+
+
+class SignInNeeded(Exception):
+    """No live session: the browser goes to the login page and then back to ``path``."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+# The heading of a failure page, by status.
+HEADINGS = {
+    400: "Something went wrong",
+    403: "Please try again",
+    404: "Not found",
+    409: "Not possible right now",
+    413: "Too much text",
+    422: "Please check the form",
+    429: "Too many attempts",
+}
+
+
+def here(request: Request, home: str) -> str:
+    """The path of a GET to come back to after sign-in; ``home`` for anything else."""
+    if request.method != "GET":
+        return home
+    # ``request.path`` is the route's pattern; the values come from the path parameters.
+    path = request.path
+    for name, value in (request.uri_params or {}).items():
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    query = "&".join(f"{quote(name)}={quote(value)}" for name, value in (request.query_params or {}).items())
+    return path + (f"?{query}" if query else "")
