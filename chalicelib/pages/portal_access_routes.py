@@ -70,8 +70,8 @@ def register() -> Response:
 @portal_view
 def confirm_page(token: str) -> Response:
     visit = anonymous(bp)
-    portal_access.linked_contact(token, "confirm")
-    return _confirm_form(visit, token)
+    contact = portal_access.linked_contact(token, "confirm")
+    return _confirm_form(visit, token, contact.email)
 
 
 @bp.route("/portal/register/confirm/{token}", methods=["POST"], content_types=[web.FORM])
@@ -83,13 +83,15 @@ def confirm(token: str) -> Response:
     try:
         contact = portal_access.confirm(token, form)
     except InvalidInput as exc:
-        return _confirm_form(visit, token, exc, 422)
+        return _confirm_form(visit, token, portal_access.linked_contact(token, "confirm").email, exc, 422)
     logger.info("portal registration confirmed", extra={"contact_id": contact.id})
     return _signed_in_as(contact)
 
 
-def _confirm_form(visit: Visit, token: str, error: InvalidInput | None = None, status: int = 200) -> Response:
-    return page("portal/confirm.html", visit=visit, token=token, error=error, status=status)
+def _confirm_form(
+    visit: Visit, token: str, email: str, error: InvalidInput | None = None, status: int = 200
+) -> Response:
+    return page("portal/confirm.html", visit=visit, token=token, email=email, error=error, status=status)
 
 
 # -- password reset ------------------------------------------------------------------
@@ -121,7 +123,6 @@ def reset_request() -> Response:
 @portal_view
 def reset_page(token: str) -> Response:
     visit = anonymous(bp)
-    portal_access.linked_contact(token, "reset")
     return _password_form(visit, token, "reset")
 
 
@@ -138,7 +139,6 @@ def reset(token: str) -> Response:
 @portal_view
 def invite_page(token: str) -> Response:
     visit = anonymous(bp)
-    portal_access.linked_contact(token, "invite")
     return _password_form(visit, token, "invite")
 
 
@@ -163,8 +163,17 @@ def _set_password(token: str, purpose: str) -> Response:
 def _password_form(
     visit: Visit, token: str, purpose: str, error: InvalidInput | None = None, status: int = 200
 ) -> Response:
+    # The link is checked each time its form is shown; its contact's email goes in a hidden
+    # username field, so a password manager knows which account the new password is for.
+    contact = portal_access.linked_contact(token, purpose)
     action = f"{PREFIX}/password-reset/{token}" if purpose == "reset" else f"{PREFIX}/invite/{token}"
     heading = "Choose a new password" if purpose == "reset" else "Set your password"
     return page(
-        "portal/set_password.html", visit=visit, action=action, heading=heading, error=error, status=status
+        "portal/set_password.html",
+        visit=visit,
+        action=action,
+        heading=heading,
+        email=contact.email,
+        error=error,
+        status=status,
     )

@@ -1,0 +1,1 @@
+"""Browser tier: the customer portal in headless Chromium, against the real local stack."""
