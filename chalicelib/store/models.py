@@ -153,6 +153,29 @@ class Config(Item, discriminator="config"):
         return ("SETUP", "CONFIG")
 
 
+class Stats(Item, discriminator="stats"):
+    """The staff dashboard's figures, kept up to date by the stream handler from each ticket
+    and rating change, so the dashboard never reads the tickets. ``data`` holds JSON (see
+    ``chalicelib.domain.dashboard``); every update is version-checked."""
+
+    data = UnicodeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key() -> tuple[str, str]:
+        return ("STATS", "DASHBOARD")
+
+
+class Applied(Item, discriminator="applied"):
+    """A stream record already counted into ``Stats``: written in the same transaction as
+    the figures, so a record delivered again is never counted twice. TTL removes it after
+    the stream's retention."""
+
+    @staticmethod
+    def key(event_id: str) -> tuple[str, str]:
+        return (f"APPLIED#{event_id}", "STATS")
+
+
 class Counter(Item, discriminator="counter"):
     """A number raised with an atomic ``ADD``, so concurrent writers never get the same value."""
 

@@ -7,7 +7,8 @@ destination receives it after its retries. A setup edit whose realignment runs o
 time fails the same way, to be delivered again and carry on. Ticket events go on to
 ``chalicelib.notify.deliver``; a record whose sends would outlast the invocation fails too.
 A failed delivery that staff asked to send again, and an email about a portal account
-(registration, reset, invite), go to the same module.
+(registration, reset, invite), go to the same module. Ticket and rating changes also keep
+the staff dashboard's figures (``chalicelib.domain.dashboard``), counted once per record.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.domain import ticket_keys
+from chalicelib.domain import dashboard, ticket_keys
 from chalicelib.observability import count, logger
 from chalicelib.stream import events
 
@@ -43,6 +44,9 @@ def handle_record(record: Any, lambda_context: Any = None) -> None:
             "ticket event",
             extra={"event": event.name, "ticket_number": event.ticket_number, **event.data},
         )
+
+    if dashboard.counts(raw):
+        dashboard.apply(raw)
 
     if decoded:
         _notify(raw, decoded, lambda_context)

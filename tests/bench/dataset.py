@@ -145,7 +145,7 @@ def _contact(rng: random.Random, position: int, level_ids: list[str | None]) -> 
         created_at=moment,
         updated_at=moment,
         version=1,
-        **contacts._index_keys(contact_id, name, address, level),
+        **contacts.index_keys(contact_id, name, address, level),
     )
 
 
