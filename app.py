@@ -18,6 +18,7 @@ from chalicelib.api import (
 from chalicelib.api.http import error_shape_middleware
 from chalicelib.observability import event_middleware, http_middleware
 from chalicelib.pages import (
+    admin_routes,
     asset_routes,
     portal_access_routes,
     portal_account_routes,
@@ -34,9 +35,10 @@ app.register_middleware(event_middleware, "dynamodb")
 
 for blueprint in (auth_routes, staff_routes, setup_routes, contact_routes, ticket_routes, openapi_routes):
     app.register_blueprint(blueprint.bp, url_prefix="/api")
-# Pages, outside the API: the customer portal, the rating links in customers' messages,
-# and the stylesheet they share.
+# Pages, outside the API: the staff pages, the customer portal, the rating links in
+# customers' messages, and the stylesheet they share.
 for blueprint in (
+    admin_routes,
     portal_routes,
     portal_access_routes,
     portal_account_routes,
