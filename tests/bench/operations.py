@@ -222,6 +222,8 @@ def _measure_portal(client: Client, data: Dataset, measure: Callable[..., Any]) 
     for path in ("/portal", "/portal/tickets", "/portal/tickets?state=open", f"/portal/tickets/{focus}"):
         measure(f"GET {path.replace(str(focus), '{number}')}", READ, visit(path))
     measure("GET /portal/tickets/new", READ, visit("/portal/tickets/new"))
+    measure("GET /portal/statement", READ, visit("/portal/statement"))
+    measure("GET /portal/account", READ, visit("/portal/account"))
     new_ticket = {"subject": "Where is my parcel?", "body": "It has been a week."}
     measure("POST /portal/tickets/new", CREATE, submit("/portal/tickets/new", new_ticket))
     browser.get(f"/portal/tickets/{focus}")

@@ -81,6 +81,9 @@ EXPECTED: dict[str, tuple[dict[str, int], int]] = {
     # The ticket and its 7 public notes (6 loaded, 1 added above) in one query.
     "GET /portal/tickets/{number}": (ONE_QUERY, SESSION_ITEMS + 1 + 7),
     "GET /portal/tickets/new": (AUTH_ONLY, SESSION_ITEMS),
+    # The contact's partition: its profile and 12 ledger entries.
+    "GET /portal/statement": (ONE_QUERY, SESSION_ITEMS + 1 + 12),
+    "GET /portal/account": (AUTH_ONLY, SESSION_ITEMS),
     "POST /portal/tickets/new": ({"BatchGetItem": 1, "UpdateItem": 1, "PutItem": 1}, SESSION_ITEMS),
     # The ticket rides in the session batch; note and ticket in one transaction.
     "POST /portal/tickets/{number}/reply": ({"BatchGetItem": 1, "TransactWriteItems": 1}, SESSION_ITEMS + 1),
