@@ -12,6 +12,7 @@ from chalicelib.api import (
     contact_routes,
     openapi_routes,
     setup_routes,
+    site_routes,
     staff_routes,
     ticket_routes,
 )
@@ -33,7 +34,15 @@ app.register_middleware(http_middleware, "http")
 app.register_middleware(error_shape_middleware, "http")
 app.register_middleware(event_middleware, "dynamodb")
 
-for blueprint in (auth_routes, staff_routes, setup_routes, contact_routes, ticket_routes, openapi_routes):
+for blueprint in (
+    auth_routes,
+    staff_routes,
+    setup_routes,
+    contact_routes,
+    ticket_routes,
+    site_routes,
+    openapi_routes,
+):
     app.register_blueprint(blueprint.bp, url_prefix="/api")
 # Pages, outside the API: the staff pages, the customer portal, the rating links in
 # customers' messages, and the stylesheet they share.

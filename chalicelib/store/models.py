@@ -448,3 +448,38 @@ class Delivery(Item, discriminator="delivery"):
     @classmethod
     def key(cls, number: int, delivery_id: str) -> tuple[str, str]:
         return Ticket.partition(number), cls.sort_key(delivery_id)
+
+# -- website embedding ---------------------------------------------------------------
+
+
+class Site(Item, discriminator="site"):
+    """A merchant's website that may raise tickets through ``/embed/v1``: its public key
+    (``hd_<site id>_<random>``, so the key alone finds the site), the origins its pages are
+    served from, and the category its tickets get unless the visitor picks one."""
+
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    public_key = UnicodeAttribute()
+    # JSON list of origins such as "https://shop.example"; each is also a SiteOrigin item.
+    allowed_origins = UnicodeAttribute()
+    enabled = BooleanAttribute(default=True)
+    default_category_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key(site_id: str) -> tuple[str, str]:
+        return (f"SITE#{site_id}", "SITE")
+
+
+class SiteOrigin(Item, discriminator="site_origin"):
+    """One allowed origin of one site, keyed by the origin: a CORS preflight carries only its
+    origin (no site key), so it finds the enabled sites that allow it in one query."""
+
+    site_id = UnicodeAttribute()
+    enabled = BooleanAttribute(default=True)
+
+    @staticmethod
+    def key(origin: str, site_id: str) -> tuple[str, str]:
+        return (f"ORIGIN#{origin}", f"SITE#{site_id}")

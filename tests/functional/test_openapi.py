@@ -335,9 +335,28 @@ def _failed_delivery(api: Documented, number: int) -> None:
     assert asked["outcome"] == "resend_requested"
 
 
+def _sites(api: Documented, kept: dict[str, str]) -> None:
+    site = created(
+        api.post(
+            "/api/sites",
+            {
+                "name": "Shop",
+                "allowed_origins": ["https://shop.example"],
+                "default_category_id": kept["categories"],
+            },
+        )
+    )
+    answered(api.get("/api/sites?limit=5"))
+    answered(api.get(f"/api/sites/{site['id']}"))
+    changed = answered(api.patch(f"/api/sites/{site['id']}", {"new_key": True, "version": site["version"]}))
+    assert changed["public_key"] != site["public_key"]
+    answered(api.delete(f"/api/sites/{site['id']}"), 204)
+
+
 def test_every_documented_operation_answers_as_documented(client, as_admin):
     kept = _setup(as_admin)
     bo = _staff(as_admin, client)
+    _sites(as_admin, kept)
     contact_id = _contacts(as_admin, kept)
     _tickets(bo, kept, contact_id, answered(bo.get("/api/auth/me"))["id"])
     answered(as_admin.get("/api/openapi.json"))

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from chalicelib.api.openapi_routes import DOCUMENT
-from chalicelib.domain import contacts, ledger, setup, staff, ticket_notes, tickets
+from chalicelib.domain import contacts, ledger, setup, sites, staff, ticket_notes, tickets
 from chalicelib.validation import Field, parse_fields
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -35,6 +35,8 @@ REQUEST_SPECS: dict[tuple[str, str], tuple[Mapping[str, Field], bool]] = {
     ("/api/tickets/{ticket_id}", "patch"): (tickets.UPDATE_SPEC, True),
     ("/api/tickets/{ticket_id}/notes", "post"): (ticket_notes.NOTE_SPEC, False),
     ("/api/settings", "put"): (setup.REPLACE_SETTINGS_SPEC, False),
+    ("/api/sites", "post"): (sites.CREATE_SPEC, False),
+    ("/api/sites/{site_id}", "patch"): (sites.UPDATE_SPEC, True),
     **{
         (f"/api/{segment}", "post"): (setup.COLLECTIONS[segment.replace("-", "_")], False)
         for segment in SETUP_SEGMENTS
