@@ -19,6 +19,7 @@ from chalicelib.api import (
 from chalicelib.api.http import error_shape_middleware
 from chalicelib.observability import event_middleware, http_middleware
 from chalicelib.pages import (
+    admin_contact_routes,
     admin_routes,
     asset_routes,
     portal_access_routes,
@@ -48,6 +49,7 @@ for blueprint in (
 # customers' messages, and the stylesheet they share.
 for blueprint in (
     admin_routes,
+    admin_contact_routes,
     portal_routes,
     portal_access_routes,
     portal_account_routes,
