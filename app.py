@@ -21,6 +21,7 @@ from chalicelib.observability import event_middleware, http_middleware
 from chalicelib.pages import (
     admin_contact_routes,
     admin_routes,
+    admin_setup_routes,
     asset_routes,
     portal_access_routes,
     portal_account_routes,
@@ -50,6 +51,7 @@ for blueprint in (
 for blueprint in (
     admin_routes,
     admin_contact_routes,
+    admin_setup_routes,
     portal_routes,
     portal_access_routes,
     portal_account_routes,

@@ -256,7 +256,8 @@ def update(context: StaffContext, staff_id: str, body: dict[str, Any]) -> Staff:
     member = get(staff_id)
     if staff_id == context.staff.id and (values.get("role") == "agent" or values.get("active") is False):
         raise InvalidInput(
-            "You cannot demote or deactivate yourself.", field="role" if "role" in values else "active"
+            "You cannot demote or deactivate yourself.",
+            field="role" if values.get("role") == "agent" else "active",
         )
     if member.version != values["version"]:
         raise_stale(member)
