@@ -24,11 +24,13 @@ from chalicelib.pages import (
     admin_setup_routes,
     admin_ticket_list_routes,
     asset_routes,
+    embed_routes,
     portal_access_routes,
     portal_account_routes,
     portal_routes,
     portal_ticket_routes,
     rating_routes,
+    ticket_link_routes,
 )
 from chalicelib.stream.handler import handle_batch
 
@@ -59,7 +61,9 @@ for blueprint in (
     portal_account_routes,
     portal_ticket_routes,
     rating_routes,
+    ticket_link_routes,
     asset_routes,
+    embed_routes,
 ):
     app.register_blueprint(blueprint.bp)
 

@@ -1,4 +1,5 @@
-"""``/dev/outbox`` and ``/dev/templates``: local-only pages. The runner registers them; ``app.py`` never does.
+"""``/dev/outbox``, ``/dev/templates`` and ``/embed/v1/demo``: local-only pages. The runner
+registers them; ``app.py`` never does.
 
 A deployed stage therefore has no ``/dev`` routes at all, rather than routes that
 refuse: there is nothing to misconfigure.
@@ -36,6 +37,19 @@ def create_blueprint(outbox: Outbox) -> Blueprint:
     def outbox_json() -> Response:
         """Every message sent so far, newest first, as JSON."""
         return json_response({"items": [message.to_dict() for message in outbox.messages()]})
+
+    @bp.route("/embed/v1/demo", methods=["GET"])
+    def embed_demo() -> Response:
+        """A sample shop page embedding the website widget with the demo site's key
+        (``?mode=button`` for the floating button)."""
+        from chalicelib.domain import sites
+
+        found, _ = sites.list_page(1, None)
+        if not found:
+            return json_response({"error": {"code": "not_found", "message": "no demo site was seeded"}}, 404)
+        params: dict[str, str] = dict(bp.current_request.query_params or {})
+        mode = "button" if params.get("mode") == "button" else "inline"
+        return html_response(render("dev/embed_demo.html", site_key=found[0].public_key, mode=mode))
 
     @bp.route("/dev/templates", methods=["GET"])
     def templates_index() -> Response:

@@ -214,7 +214,10 @@ class LocalStack:
 
         try:
             self.demo = seed(
-                os.environ.get("HELPDESK_ADMIN_EMAIL"), os.environ.get("HELPDESK_ADMIN_PASSWORD")
+                os.environ.get("HELPDESK_ADMIN_EMAIL"),
+                os.environ.get("HELPDESK_ADMIN_PASSWORD"),
+                # The demo website page (/embed/v1/demo) is served by this same server.
+                site_origins=[f"http://{HOST}:{self.port}", f"http://localhost:{self.port}"],
             )
         except InvalidInput as exc:
             variable = {"email": "HELPDESK_ADMIN_EMAIL", "password": "HELPDESK_ADMIN_PASSWORD"}.get(
@@ -276,7 +279,9 @@ class LocalStack:
         lines = [
             "",
             "Helpdesk is running locally (all AWS services are moto, in this process).",
+            f"  Staff pages   {base}/admin",
             f"  Portal        {base}/portal   (customers; registration is open)",
+            f"  Website demo  {base}/embed/v1/demo   (the embeddable ticket form on a sample page)",
             f"  API           {base}/api",
             f"  OpenAPI       {base}/api/openapi.json",
             f"  Outbox        {base}/dev/outbox   (JSON: {base}/dev/outbox.json)",

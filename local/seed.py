@@ -7,12 +7,13 @@ counter exactly as real use would leave them, and proves the seed data valid.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain import contacts, ledger, portal_auth, setup, staff, ticket_notes, tickets
+from chalicelib.domain import contacts, ledger, portal_auth, setup, sites, staff, ticket_notes, tickets
 from chalicelib.store.models import Staff
 
 SENDER_EMAIL = "helpdesk@example.com"
@@ -90,6 +91,7 @@ class DemoData:
     logins: list[Login] = field(default_factory=list)
     ticket_numbers: list[int] = field(default_factory=list)
     sender_email: str = SENDER_EMAIL
+    site_key: str | None = None
 
 
 def new_password() -> str:
@@ -115,8 +117,11 @@ def _hand_to(config: setup.SetupConfig, number: int, status_id: str, agent: Staf
         )
 
 
-def seed(admin_email: str | None = None, admin_password: str | None = None) -> DemoData:
-    """Create the demo helpdesk. Raises ``InvalidInput`` naming the field a given login breaks."""
+def seed(
+    admin_email: str | None = None, admin_password: str | None = None, site_origins: Sequence[str] = ()
+) -> DemoData:
+    """Create the demo helpdesk. Raises ``InvalidInput`` naming the field a given login breaks.
+    With ``site_origins``, also a demo website whose pages there may embed the ticket form."""
     data = DemoData()
 
     password = new_password() if admin_password is None else admin_password
@@ -157,6 +162,16 @@ def seed(admin_email: str | None = None, admin_password: str | None = None) -> D
     )
     config = setup.load()
     data.sender_email = config.settings["sender_email"]
+    if site_origins:
+        site = sites.create(
+            config,
+            {
+                "name": "Demo shop",
+                "allowed_origins": list(site_origins),
+                "default_category_id": categories["Orders and delivery"],
+            },
+        )
+        data.site_key = site.public_key
 
     customer_password = new_password()
     customer = contacts.create(

@@ -216,8 +216,8 @@ def choice_param(
 
 def error_shape_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
     """Give the errors Chalice answers by itself (415, 405, an unhandled 500) the same
-    ``{"error": ...}`` shape as every other error of the API, or, outside ``/api``, a plain
-    HTML page: a browser never sees JSON or a trace."""
+    ``{"error": ...}`` shape as every other error of the API (and of ``/embed``), or, on the
+    HTML pages, a plain page: a browser never sees JSON or a trace there."""
     response = get_response(request)
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
@@ -225,7 +225,7 @@ def error_shape_middleware(request: Request, get_response: Callable[[Request], R
         message = str(body["Message"])
         if response.status_code >= 500:
             message = "Something went wrong on our side; the error was logged."
-        if not request.path.startswith("/api"):
+        if not request.path.startswith(("/api", "/embed")):
             return _error_page(response.status_code, message)
         error = {"code": code, "message": message, "field": None}
         return json_response({"error": error}, response.status_code)

@@ -208,6 +208,16 @@ def update(config: SetupConfig, contact: Contact, body: dict[str, Any]) -> Conta
     return contact
 
 
+def find_by_email_consistent(address: str) -> Contact | None:
+    """The contact with this address, read through its email claim: two strongly consistent
+    reads, so a contact created a moment ago is found (the look-up index may lag)."""
+    claim = get_one(EmailClaim.key("contact", address.lower()))
+    if not isinstance(claim, EmailClaim):
+        return None
+    found = get_one(Contact.key(claim.owner_id))
+    return found if isinstance(found, Contact) else None
+
+
 def find_by_email(address: str) -> Contact | None:
     """The contact with this address in any case, if any: one query of the lookup index. The
     index lags writes slightly, so a contact created a moment ago may not be found yet."""

@@ -19,14 +19,15 @@ HELPDESK_IDEMPOTENCY_TABLE
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 
 from chalicelib import clock
 from chalicelib.domain import account_tokens
@@ -44,7 +45,17 @@ from chalicelib.store.db import (
     transaction,
     update_unversioned,
 )
-from chalicelib.store.models import AccountMail, Config, Contact, Delivery, Item, Note, Staff, Ticket
+from chalicelib.store.models import (
+    AccountMail,
+    Config,
+    ConfirmationWindow,
+    Contact,
+    Delivery,
+    Item,
+    Note,
+    Staff,
+    Ticket,
+)
 from chalicelib.stream.events import DomainEvent
 
 IDEMPOTENCY_TABLE_VARIABLE = "HELPDESK_IDEMPOTENCY_TABLE"
@@ -109,10 +120,44 @@ def deliver(record: dict[str, Any], events: Sequence[DomainEvent], lambda_contex
         if message.channel == "email" and not sender_email:
             logger.info("no sender email, email skipped", extra={"ticket_number": ticket.number})
             continue
+        if _repeated_website_confirmation(record.get("eventID", ""), message, ticket):
+            count("ConfirmationsHeldBack")
+            logger.info("website confirmation held back", extra={"ticket_number": ticket.number})
+            continue
         _check_time(lambda_context)
         _send_once(record.get("eventID", ""), message, str(sender_email or ""), ticket, lambda_context).save()
         attempted += 1
     return attempted
+
+
+# A website's visitors get at most one ticket confirmation email per address in this window:
+# a form sent again and again (by a person or a bot) must not flood a mailbox.
+CONFIRMATION_WINDOW_SECONDS = 600
+
+
+def _repeated_website_confirmation(event_id: str, message: Outgoing, ticket: Ticket) -> bool:
+    """Whether this is a second website confirmation to the address within the window. The
+    first one claims the window with a conditional put naming its record, so the same record
+    delivered again still sends (idempotency then keeps it to one email)."""
+    if ticket.source != "website" or message.template != "ticket_created" or message.channel != "email":
+        return False
+    window = int(clock.now().timestamp()) // CONFIRMATION_WINDOW_SECONDS
+    digest = hashlib.sha256(message.to.lower().encode()).hexdigest()[:32]
+    claim = ConfirmationWindow(
+        f"CONFIRMED#{digest}",
+        f"WINDOW#{window}",
+        event_id=event_id,
+        ttl=clock.now() + timedelta(seconds=2 * CONFIRMATION_WINDOW_SECONDS),
+    )
+    try:
+        claim.save(
+            condition=ConfirmationWindow.pk.does_not_exist() | (ConfirmationWindow.event_id == event_id)
+        )
+    except PutError as exc:
+        if condition_failed(exc):
+            return True
+        raise
+    return False
 
 
 def resend(record: dict[str, Any], requested: Delivery, lambda_context: Any = None) -> str:

@@ -52,34 +52,67 @@ class InvalidRatingLink(NotFound):
     default_message = "This rating link is not valid or has expired."
 
 
-def _mac(payload: bytes) -> bytes:
+class InvalidTicketLink(NotFound):
+    """A ticket-view token that is altered, expired or not a token at all."""
+
+    default_message = "This link is not valid or has expired."
+
+
+# How long a ticket link in a message works: long enough to follow a slow ticket to its end.
+TICKET_VIEW_LIFETIME = timedelta(days=90)
+_VIEW_PURPOSE = b"helpdesk ticket view\x00"
+
+
+def _mac(payload: bytes, purpose: bytes) -> bytes:
     key = get_settings().secret_key
-    return hmac.new(key, _PURPOSE + payload, hashlib.sha256).digest()[:_MAC_BYTES]
+    return hmac.new(key, purpose + payload, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def _token(number: int, purpose: bytes, lifetime: timedelta) -> str:
+    expires = int((clock.now() + lifetime).timestamp())
+    payload = _PAYLOAD.pack(_VERSION, number, expires)
+    return base64.urlsafe_b64encode(payload + _mac(payload, purpose)).decode()
+
+
+def _verify(token: str, purpose: bytes) -> int | None:
+    """The ticket number a token of ``purpose`` names, or None if it is not one, or expired."""
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        return None
+    raw = base64.urlsafe_b64decode(token)
+    payload, mac = raw[: _PAYLOAD.size], raw[_PAYLOAD.size :]
+    if not hmac.compare_digest(mac, _mac(payload, purpose)):
+        return None
+    version, number, expires = _PAYLOAD.unpack(payload)
+    if version != _VERSION or number < 1 or clock.now() >= datetime.fromtimestamp(expires, UTC):
+        return None
+    return int(number)
 
 
 def rating_token(number: int, *, lifetime: timedelta = RATING_TOKEN_LIFETIME) -> str:
     """A token that lets its holder rate ticket ``number`` until ``lifetime`` from now."""
-    expires = int((clock.now() + lifetime).timestamp())
-    payload = _PAYLOAD.pack(_VERSION, number, expires)
-    return base64.urlsafe_b64encode(payload + _mac(payload)).decode()
+    return _token(number, _PURPOSE, lifetime)
 
 
 def verify_rating_token(token: str) -> int:
     """The ticket number a token was made for; ``InvalidRatingLink`` if it was altered, has
     expired or is no token of ours."""
-    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+    number = _verify(token, _PURPOSE)
+    if number is None:
         raise InvalidRatingLink()
-    raw = base64.urlsafe_b64decode(token)
-    payload, mac = raw[: _PAYLOAD.size], raw[_PAYLOAD.size :]
-    if not hmac.compare_digest(mac, _mac(payload)):
-        raise InvalidRatingLink()
+    return number
 
-    version, number, expires = _PAYLOAD.unpack(payload)
-    if version != _VERSION or number < 1:
-        raise InvalidRatingLink()
-    if clock.now() >= datetime.fromtimestamp(expires, UTC):
-        raise InvalidRatingLink()
-    return int(number)
+
+def ticket_view_token(number: int, *, lifetime: timedelta = TICKET_VIEW_LIFETIME) -> str:
+    """A token that shows ticket ``number`` (read only) to its holder until ``lifetime`` from now."""
+    return _token(number, _VIEW_PURPOSE, lifetime)
+
+
+def verify_ticket_view_token(token: str) -> int:
+    """The ticket number a view token names; ``InvalidTicketLink`` otherwise."""
+    number = _verify(token, _VIEW_PURPOSE)
+    if number is None:
+        raise InvalidTicketLink()
+    return number
 
 
 @dataclass(frozen=True)
@@ -111,6 +144,10 @@ class PublicLinks:
         """The page an account email's link opens: confirm, reset or invite."""
         path = {"confirm": "register/confirm", "reset": "password-reset", "invite": "invite"}[purpose]
         return f"{self.base_url}/portal/{path}/{token}"
+
+    def ticket_view(self, number: int) -> str:
+        """A signed link to a read-only page of the ticket, for customers without a login."""
+        return f"{self.base_url}/t/{ticket_view_token(number)}"
 
     def rating(self, number: int, option_id: str) -> str:
         """A signed link to the rating page of the ticket, with ``option_id`` pre-selected."""

@@ -36,6 +36,10 @@ class Links(Protocol):
         """A link that rates the ticket with one rating option, no login needed."""
         ...
 
+    def ticket_view(self, number: int) -> str:
+        """A signed link that shows just this ticket, no login needed."""
+        ...
+
 
 def plan(
     events: Sequence[DomainEvent],
@@ -61,7 +65,7 @@ def plan(
     for event in events:
         if event.name == "ticket_created":
             planned += _to_contact(
-                "ticket_created", _contact_context(ticket, contact, links), contact, config
+                "ticket_created", _contact_context(ticket, contact, links, config), contact, config
             )
         elif event.name == "ticket_closed":
             planned += _closed(ticket, contact, config, links, event.data.get("status_id"))
@@ -88,7 +92,7 @@ def _status_changed(
     # customer's own reply sets tells them only what they just did.
     if status is None or status["closed"] or status_id == config.settings.get("customer_reply_status_id"):
         return []
-    context = _contact_context(ticket, contact, links, status_label=status["customer_label"])
+    context = _contact_context(ticket, contact, links, config, status_label=status["customer_label"])
     return _to_contact("status_changed", context, contact, config)
 
 
@@ -104,6 +108,7 @@ def _closed(
         ticket,
         contact,
         links,
+        config,
         status_label=status["customer_label"] if status else None,
         rating_links=ratings,
     )
@@ -121,7 +126,7 @@ def _note_added(
     if note.author_type == "staff":
         # The staff author's name stays out: whether customers see who answered is the
         # portal's decision, and a name is easier to add later than to take back.
-        context = _contact_context(ticket, contact, links, note_body=note.body)
+        context = _contact_context(ticket, contact, links, config, note_body=note.body)
         return _to_contact("public_reply", context, contact, config)
 
     if note.author_type == "contact":
@@ -203,6 +208,7 @@ def _contact_context(
     ticket: Ticket,
     contact: Contact,
     links: Links,
+    config: SetupConfig,
     *,
     status_label: str | None = None,
     note_body: str | None = None,
@@ -212,11 +218,20 @@ def _contact_context(
         ticket_number=ticket.number,
         ticket_subject=ticket.subject,
         contact_name=contact.name,
-        ticket_url=links.portal_ticket(ticket.number),
+        ticket_url=_customer_link(ticket, contact, links, config),
         status_label=status_label,
         note_body=note_body,
         rating_links=rating_links,
     )
+
+
+def _customer_link(ticket: Ticket, contact: Contact, links: Links, config: SetupConfig) -> str:
+    """The portal's page of the ticket for a customer who can sign in there; otherwise (the
+    portal is off, or they never set a password, as after a website form) a signed link
+    that shows just this ticket."""
+    if config.settings.get("portal_enabled") and contact.portal_state == "active":
+        return links.portal_ticket(ticket.number)
+    return links.ticket_view(ticket.number)
 
 
 def _once_per_channel_and_recipient(messages: list[Outgoing]) -> list[Outgoing]:

@@ -483,3 +483,9 @@ class SiteOrigin(Item, discriminator="site_origin"):
     @staticmethod
     def key(origin: str, site_id: str) -> tuple[str, str]:
         return (f"ORIGIN#{origin}", f"SITE#{site_id}")
+
+class ConfirmationWindow(Item, discriminator="confirmation_window"):
+    """Claims an email address's window for one website ticket confirmation (see
+    ``chalicelib.notify.deliver``); ``event_id`` names the stream record that claimed it."""
+
+    event_id = UnicodeAttribute()

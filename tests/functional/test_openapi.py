@@ -353,10 +353,37 @@ def _sites(api: Documented, kept: dict[str, str]) -> None:
     answered(api.delete(f"/api/sites/{site['id']}"), 204)
 
 
-def test_every_documented_operation_answers_as_documented(client, as_admin):
+def _embed(api: Documented, client: Client, checker: Checker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A website's visitor: a form token, a preflight, then the ticket."""
+    from chalicelib.domain import embed
+
+    monkeypatch.setattr(embed, "MIN_FILL_SECONDS", 0)
+    site = created(api.post("/api/sites", {"name": "Shop", "allowed_origins": ["https://shop.example"]}))
+    visitor = Documented(client, checker)
+    origin = {"Origin": "https://shop.example"}
+    token = answered(visitor.get(f"/embed/v1/form-token?site_key={site['public_key']}", headers=origin))
+    answered(visitor.call("OPTIONS", "/embed/v1/tickets", headers=origin), 204)
+    ticket = {
+        "name": "Vic Visitor",
+        "email": "vic@example.com",
+        "subject": "Where is my order?",
+        "body": "Ordered last week.",
+        "form_token": token["form_token"],
+    }
+    accepted = answered(
+        visitor.post(
+            "/embed/v1/tickets", ticket, headers={**origin, "X-Helpdesk-Site-Key": site["public_key"]}
+        ),
+        201,
+    )
+    assert accepted["number"] > 0
+
+
+def test_every_documented_operation_answers_as_documented(client, as_admin, checker, monkeypatch):
     kept = _setup(as_admin)
     bo = _staff(as_admin, client)
     _sites(as_admin, kept)
+    _embed(as_admin, client, checker, monkeypatch)
     contact_id = _contacts(as_admin, kept)
     _tickets(bo, kept, contact_id, answered(bo.get("/api/auth/me"))["id"])
     answered(as_admin.get("/api/openapi.json"))

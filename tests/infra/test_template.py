@@ -298,9 +298,34 @@ def test_the_api_role_allows_only_the_table_operations_the_app_performs(package:
         "logs:CreateLogStream",
         "logs:PutLogEvents",
     }
-    assert role_statement(package, "ApiHandlerRole", "dynamodb:GetItem")["Resource"] == {
-        "Fn::GetAtt": [TABLE, "Arn"]
+    # Item operations on the table, and on the idempotency table for the website endpoint's
+    # double submits (Powertools idempotency); nothing else on either.
+    by_resource = {
+        json.dumps(statement["Resource"], sort_keys=True): set(as_list(statement["Action"]))
+        for statement in statements(package.resources["ApiHandlerRole"]["Properties"]["Policies"])
+        if any(
+            action.startswith("dynamodb:") and action != "dynamodb:Query"
+            for action in as_list(statement["Action"])
+        )
     }
+    assert by_resource == {
+        json.dumps({"Fn::GetAtt": [TABLE, "Arn"]}): {
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem",
+        },
+        json.dumps({"Fn::GetAtt": [IDEMPOTENCY_TABLE, "Arn"]}): {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        },
+    }
+    variables = package.resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert variables["HELPDESK_IDEMPOTENCY_TABLE"] == {"Ref": IDEMPOTENCY_TABLE}
     assert role_statement(package, "ApiHandlerRole", "dynamodb:Query")["Resource"] == [
         {"Fn::GetAtt": [TABLE, "Arn"]},
         {"Fn::Sub": f"${{{TABLE}.Arn}}/index/*"},

@@ -47,6 +47,9 @@ class FakeLinks:
     def rating(self, number: int, option_id: str) -> str:
         return f"https://help.example/rate/{number}/{option_id}"
 
+    def ticket_view(self, number: int) -> str:
+        return f"https://help.example/t/{number}"
+
 
 LINKS = FakeLinks()
 
@@ -93,7 +96,11 @@ def make_ticket(status_id: str = OPEN, closed: bool = False) -> Ticket:
 
 
 def make_contact(
-    *, notify_email: bool = True, notify_sms: bool = True, phone: str | None = CONTACT_PHONE
+    *,
+    notify_email: bool = True,
+    notify_sms: bool = True,
+    phone: str | None = CONTACT_PHONE,
+    portal_state: str = "active",
 ) -> Contact:
     return Contact(
         *Contact.key(CONTACT_ID),
@@ -103,6 +110,7 @@ def make_contact(
         phone=phone,
         notify_email=notify_email,
         notify_sms=notify_sms,
+        portal_state=portal_state,
         created_at=MOMENT,
         updated_at=MOMENT,
     )
@@ -751,3 +759,31 @@ def test_the_status_a_customers_own_reply_sets_tells_that_customer_nothing() -> 
 
     # THEN the customer hears nothing about their own action
     assert messages == []
+
+
+@pytest.mark.parametrize(
+    ("portal_enabled", "portal_state", "link"),
+    [
+        (True, "active", "https://help.example/portal/tickets/"),
+        (True, "none", "https://help.example/t/"),
+        (True, "invited", "https://help.example/t/"),
+        (True, "disabled", "https://help.example/t/"),
+        (False, "active", "https://help.example/t/"),
+    ],
+)
+def test_the_customer_link_is_the_portal_page_only_for_a_customer_who_can_sign_in(
+    portal_enabled: bool, portal_state: str, link: str
+) -> None:
+    ticket = make_ticket()
+    created = DomainEvent("ticket_created", ticket.number, {})
+
+    planned = plan(
+        [created],
+        ticket=ticket,
+        contact=make_contact(portal_state=portal_state),
+        config=make_config(portal_enabled=portal_enabled),
+        links=LINKS,
+    )
+
+    assert planned
+    assert {message.context.ticket_url for message in planned} == {f"{link}{ticket.number}"}

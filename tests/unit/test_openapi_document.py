@@ -16,8 +16,8 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from chalicelib.api.openapi_routes import DOCUMENT
-from chalicelib.domain import contacts, ledger, setup, sites, staff, ticket_notes, tickets
-from chalicelib.validation import Field, parse_fields
+from chalicelib.domain import contacts, embed, ledger, setup, sites, staff, ticket_notes, tickets
+from chalicelib.validation import Field, parse_fields, text
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SETUP_SEGMENTS = ("service-levels", "categories", "statuses", "rating-options")
@@ -37,6 +37,7 @@ REQUEST_SPECS: dict[tuple[str, str], tuple[Mapping[str, Field], bool]] = {
     ("/api/settings", "put"): (setup.REPLACE_SETTINGS_SPEC, False),
     ("/api/sites", "post"): (sites.CREATE_SPEC, False),
     ("/api/sites/{site_id}", "patch"): (sites.UPDATE_SPEC, True),
+    ("/embed/v1/tickets", "post"): ({**embed.SPEC, "site_key": Field(text(120))}, False),
     **{
         (f"/api/{segment}", "post"): (setup.COLLECTIONS[segment.replace("-", "_")], False)
         for segment in SETUP_SEGMENTS
@@ -56,13 +57,14 @@ def document() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def routes() -> dict[tuple[str, str], Any]:
-    """The app's real routes under ``/api``: (path, lower-case method) -> Chalice RouteEntry."""
+    """The app's real JSON routes, under ``/api`` and ``/embed/v1`` (not the widget script):
+    (path, lower-case method) -> Chalice RouteEntry."""
     from app import app
 
     return {
         (path, method.lower()): entry
         for path, methods in app.routes.items()
-        if path.startswith("/api/")
+        if path.startswith(("/api/", "/embed/v1/")) and not path.endswith(".js")
         for method, entry in methods.items()
     }
 
@@ -177,14 +179,29 @@ def test_only_sign_in_and_this_document_need_no_token(document):
     open_operations = {
         (path, method) for path, method, operation in operations(document) if operation.get("security") == []
     }
-    assert open_operations == {("/api/auth/login", "post"), ("/api/openapi.json", "get")}
+    assert open_operations == {
+        ("/api/auth/login", "post"),
+        ("/api/openapi.json", "get"),
+        ("/embed/v1/tickets", "options"),
+        ("/embed/v1/form-token", "get"),
+    }
+    site_key_operations = {
+        (path, method)
+        for path, method, operation in operations(document)
+        if operation.get("security") == [{"siteKey": []}]
+    }
+    assert site_key_operations == {("/embed/v1/tickets", "post")}
     for path, method, operation in operations(document):
-        if (path, method) not in open_operations:
+        if path.startswith("/embed/"):
+            assert "401" not in operation["responses"], f"{method} {path}: no staff token here"
+        elif (path, method) not in open_operations:
             assert "401" in operation["responses"], f"{method} {path}"
 
 
 def test_admin_only_operations_say_so_and_list_403(document):
     for path, method, operation in operations(document):
+        if path.startswith("/embed/"):
+            continue  # a 403 there is a refused site key or origin, not a role
         admin_only = "Admins only" in operation["description"]
 
         assert admin_only == ("403" in operation["responses"]), f"{method} {path}"

@@ -1,0 +1,381 @@
+"""``/embed/v1``: the public ticket endpoint websites use, with its CORS, abuse limits and
+idempotency, and the widget script."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.domain import embed
+from tests.functional.desk import Desk, MovableClock
+
+pytestmark = pytest.mark.usefixtures("clock")
+
+SHOP = "https://shop.example"
+OTHER = "https://other.example"
+
+
+class Website:
+    """A site set up by the admin, and a visitor's browser on its page."""
+
+    def __init__(self, client: Client, desk: Desk, clock: MovableClock) -> None:
+        self.client, self.desk, self.clock = client, desk, clock
+        answer = desk.api.post(
+            "/api/sites",
+            {"name": "Shop", "allowed_origins": [SHOP], "default_category_id": desk.categories["technical"]},
+        )
+        assert answer.status_code == 201, answer.body
+        self.site = answer.data
+        self.key = self.site["public_key"]
+
+    def token(self, origin: str = SHOP) -> str:
+        answer = self.client.http.get(f"/embed/v1/form-token?site_key={self.key}", headers={"Origin": origin})
+        assert answer.status_code == 200, answer.body
+        token: str = json.loads(answer.body)["form_token"]
+        return token
+
+    def fields(self, **overrides: Any) -> dict[str, Any]:
+        token = self.token()
+        self.clock.advance(seconds=embed.MIN_FILL_SECONDS + 1)
+        return {
+            "name": "Vic Visitor",
+            "email": "vic@example.com",
+            "subject": "Where is my order?",
+            "body": "Ordered last week.",
+            "form_token": token,
+            **overrides,
+        }
+
+    def post(self, body: Any, origin: str | None = SHOP, key: str | None = "default", **headers: str) -> Any:
+        sent = {"Content-Type": "application/json", **headers}
+        if origin is not None:
+            sent["Origin"] = origin
+        if key is not None:
+            sent["X-Helpdesk-Site-Key"] = self.key if key == "default" else key
+        payload = body if isinstance(body, str) else json.dumps(body)
+        answer = self.client.http.post("/embed/v1/tickets", headers=sent, body=payload)
+        answer.data = json.loads(answer.body) if answer.body else None
+        return answer
+
+
+@pytest.fixture
+def website(client: Client, desk: Desk, clock: MovableClock) -> Website:
+    return Website(client, desk, clock)
+
+
+def tickets_of(desk: Desk) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = desk.api.get("/api/tickets?order=newest").data["items"]
+    return items
+
+
+# -- CORS ----------------------------------------------------------------------------
+
+
+def test_a_preflight_from_an_allowed_origin_is_answered_with_that_origin_only(website: Website) -> None:
+    answer = website.client.http.options(
+        "/embed/v1/tickets",
+        headers={
+            "Origin": SHOP,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-helpdesk-site-key",
+        },
+    )
+
+    assert answer.status_code == 204
+    assert answer.headers["Access-Control-Allow-Origin"] == SHOP
+    assert "POST" in answer.headers["Access-Control-Allow-Methods"]
+    assert "X-Helpdesk-Site-Key" in answer.headers["Access-Control-Allow-Headers"]
+    assert "Access-Control-Allow-Credentials" not in answer.headers
+    assert answer.headers["Vary"] == "Origin"
+
+
+@pytest.mark.parametrize(
+    "origin", [OTHER, "null", "https://shop.example.evil.example", "http://shop.example", SHOP + "/"]
+)
+def test_a_preflight_from_any_other_origin_gets_no_cors_headers(website: Website, origin: str) -> None:
+    answer = website.client.http.options("/embed/v1/tickets", headers={"Origin": origin})
+
+    assert not any(name.lower().startswith("access-control-") for name in answer.headers)
+
+
+# -- a ticket from a website ---------------------------------------------------------
+
+
+def test_a_visitor_raises_a_ticket_that_staff_see_with_the_sites_category(
+    website: Website, desk: Desk
+) -> None:
+    answer = website.post(website.fields())
+
+    assert answer.status_code == 201, answer.body
+    assert set(answer.data) == {"number", "message"}
+    assert answer.headers["Access-Control-Allow-Origin"] == SHOP
+    (ticket,) = tickets_of(desk)
+    assert ticket["number"] == answer.data["number"]
+    assert ticket["source"] == "website"
+    assert ticket["category_id"] == desk.categories["technical"]
+    contact = desk.api.get(f"/api/contacts/{ticket['contact_id']}").data
+    assert (contact["name"], contact["email"]) == ("Vic Visitor", "vic@example.com")
+
+
+def test_a_known_email_gets_the_same_answer_and_its_contact_is_not_changed(
+    website: Website, desk: Desk
+) -> None:
+    new = website.post(website.fields(email="new@example.com"))
+    known = website.post(website.fields(email="Cleo@Example.com", name="Someone Else", phone="+14155550100"))
+
+    assert (new.status_code, set(new.data), new.data["message"]) == (
+        known.status_code,
+        set(known.data),
+        known.data["message"],
+    )
+    cleo = desk.api.get(f"/api/contacts/{desk.contacts['cleo']}").data
+    assert (cleo["name"], cleo["phone"]) == ("Cleo Customer", None)
+    assert tickets_of(desk)[0]["contact_id"] == desk.contacts["cleo"]
+
+
+def test_a_form_post_with_the_key_as_a_field_works_too(website: Website, desk: Desk) -> None:
+    fields = {**website.fields(), "site_key": website.key}
+
+    answer = website.client.http.post(
+        "/embed/v1/tickets",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": SHOP},
+        body=urlencode(fields),
+    )
+
+    assert answer.status_code == 201, answer.body
+    assert len(tickets_of(desk)) == 1
+
+
+def test_a_portal_session_cookie_never_attaches_the_ticket_to_its_account(
+    website: Website, desk: Desk
+) -> None:
+    from tests.functional.browsing import Browser
+    from tests.functional.portal_fixtures import PASSWORD, give_password, sign_in
+
+    give_password(desk.contacts["cleo"])
+    browser = Browser(website.client)
+    sign_in(browser, "cleo@example.com", PASSWORD)
+    cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+
+    answer = website.post(website.fields(email="vic@example.com"), Cookie=cookie)
+
+    assert answer.status_code == 201
+    assert tickets_of(desk)[0]["contact_id"] != desk.contacts["cleo"]
+
+
+# -- refusals ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", [None, "", "hd_nosuchsite_abc", "not a key"])
+def test_an_unknown_key_is_403(website: Website, key: str | None) -> None:
+    answer = website.post(website.fields(), key=key)
+
+    assert answer.status_code == 403
+    assert answer.data["error"]["code"] == "forbidden"
+
+
+def test_a_disabled_site_or_a_replaced_key_is_403(website: Website, desk: Desk) -> None:
+    old_key = website.key
+    filled_in = website.fields()
+    desk.api.patch(f"/api/sites/{website.site['id']}", {"new_key": True, "version": 1})
+
+    replaced = website.post(filled_in, key=old_key)
+    website.key = desk.api.get(f"/api/sites/{website.site['id']}").data["public_key"]
+    fields = website.fields()
+    desk.api.patch(f"/api/sites/{website.site['id']}", {"enabled": False, "version": 2})
+    disabled = website.post(fields)
+
+    assert (replaced.status_code, disabled.status_code) == (403, 403)
+    assert tickets_of(desk) == []
+
+
+def test_a_page_from_an_origin_the_site_does_not_allow_is_refused_without_cors(
+    website: Website, desk: Desk
+) -> None:
+    desk.api.post("/api/sites", {"name": "Other", "allowed_origins": [OTHER]})
+
+    answer = website.post(website.fields(), origin=OTHER)
+
+    assert answer.status_code == 403
+    assert "Access-Control-Allow-Origin" not in answer.headers
+    assert tickets_of(desk) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"email": "not-an-email"}, "email"),
+        ({"name": ""}, "name"),
+        ({"subject": "x" * 201}, "subject"),
+        ({"phone": "12"}, "phone"),
+        ({"category_id": "no-such-category"}, "category_id"),
+        ({"status_id": "x"}, "status_id"),
+    ],
+)
+def test_a_bad_field_is_422_naming_it_and_readable_by_the_page(
+    website: Website, desk: Desk, change: dict[str, Any], field: str
+) -> None:
+    answer = website.post(website.fields(**change))
+
+    assert answer.status_code == 422
+    assert answer.data["error"]["field"] == field
+    assert answer.headers["Access-Control-Allow-Origin"] == SHOP
+    assert tickets_of(desk) == []
+
+
+def test_a_form_sent_at_once_or_with_a_forged_token_is_refused(website: Website, desk: Desk) -> None:
+    quick = website.post({**website.fields(), "form_token": website.token()})
+    forged = website.post(website.fields(form_token="1700000000.deadbeefdeadbeefdeadbeefdeadbeef"))
+
+    assert quick.status_code == 422
+    assert quick.data["error"]["field"] == "form_token"
+    assert "too quickly" in quick.data["error"]["message"]
+    assert forged.status_code == 422
+    assert tickets_of(desk) == []
+
+
+def test_a_filled_honeypot_is_thanked_and_dropped(website: Website, desk: Desk) -> None:
+    answer = website.post(website.fields(website="http://spam.example"))
+
+    assert answer.status_code == 201
+    assert answer.data["number"] is None
+    assert tickets_of(desk) == []
+
+
+def test_submissions_are_limited_per_client_address_with_retry_after(website: Website, desk: Desk) -> None:
+    answers = [
+        website.post(website.fields(email=f"v{n}@example.com")).status_code
+        for n in range(embed.PER_ADDRESS.attempts + 1)
+    ]
+
+    assert answers == [201] * embed.PER_ADDRESS.attempts + [429]
+    limited = website.post(website.fields(email="late@example.com"))
+    assert int(limited.headers["Retry-After"]) > 0
+    assert limited.headers["Access-Control-Allow-Origin"] == SHOP
+
+
+def test_submissions_are_limited_per_email(website: Website, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embed, "PER_ADDRESS", embed.throttle.Limit("embed-address-test", 100, 3600))
+    answers = [website.post(website.fields()).status_code for _ in range(embed.PER_EMAIL.attempts + 1)]
+
+    assert answers[-1] == 429
+    assert answers[:-1] == [201] * embed.PER_EMAIL.attempts
+
+
+def test_a_body_over_the_limit_is_413(website: Website) -> None:
+    answer = website.post(website.fields(body="x" * (embed.MAX_BODY_BYTES + 1)))
+
+    assert answer.status_code == 413
+
+
+# -- double submits ------------------------------------------------------------------
+
+
+def test_the_same_idempotency_key_gets_the_first_answer_and_one_ticket(website: Website, desk: Desk) -> None:
+    fields = website.fields()
+
+    first = website.post(fields, **{"Idempotency-Key": "attempt-1"})
+    second = website.post(fields, **{"Idempotency-Key": "attempt-1"})
+
+    assert first.status_code == second.status_code == 201
+    assert first.data == second.data
+    assert len(tickets_of(desk)) == 1
+
+
+def test_an_idempotency_key_reused_with_another_body_is_refused(website: Website, desk: Desk) -> None:
+    website.post(website.fields(), **{"Idempotency-Key": "attempt-2"})
+
+    other = website.post(website.fields(subject="Something else"), **{"Idempotency-Key": "attempt-2"})
+
+    assert other.status_code == 422
+    assert other.data["error"]["field"] == "Idempotency-Key"
+    assert len(tickets_of(desk)) == 1
+
+
+# -- the widget ----------------------------------------------------------------------
+
+
+def test_the_widget_script_is_served_for_any_page_to_load(client: Client) -> None:
+    answer = client.http.get("/embed/v1/widget.js")
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert answer.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+    script = answer.body.decode()
+    assert "attachShadow" in script
+    assert "innerHTML" not in script
+    assert 'credentials: "omit"' in script
+
+
+# -- the confirmation ----------------------------------------------------------------
+
+
+def test_the_confirmation_links_to_a_page_of_just_that_ticket(
+    website: Website, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    import boto3
+    from moto.backends import get_backend
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    from tests.functional.test_stream_handler import StreamTap, invoke
+
+    monkeypatch.setenv("HELPDESK_PUBLIC_URL", "https://help.example.com")
+    boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress="desk@shop.example")
+    desk.put_settings(sender_email="desk@shop.example")
+    tap = StreamTap()
+    tap.take()
+
+    number = website.post(website.fields(subject="Broken <b>lid</b>")).data["number"]
+    invoke(website.client, tap.take())
+
+    (sent,) = get_backend("ses")[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    assert sent.destinations["ToAddresses"] == ["vic@example.com"]
+    path = re.search(r"https://help\.example\.com(/t/[A-Za-z0-9_-]+)", sent.body).group(1)
+    page = website.client.http.get(path)
+    text = page.body.decode()
+    assert page.status_code == 200
+    assert f"#{number} Broken &lt;b&gt;lid&lt;/b&gt;" in text
+    assert "Ordered last week." in text
+    altered = website.client.http.get(path[:-2] + ("AA" if not path.endswith("AA") else "BB"))
+    assert altered.status_code == 404
+
+
+def test_a_flood_of_forms_from_one_address_confirms_once_per_window(
+    website: Website, desk: Desk, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+    from moto.backends import get_backend
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    from chalicelib.notify import deliver
+    from tests.functional.test_stream_handler import StreamTap, invoke
+
+    monkeypatch.setenv("HELPDESK_PUBLIC_URL", "https://help.example.com")
+    boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress="desk@shop.example")
+    desk.put_settings(sender_email="desk@shop.example")
+    tap = StreamTap()
+    tap.take()
+    outbox = get_backend("ses")[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    # Start at the beginning of a window, so the three forms below share one.
+    window = deliver.CONFIRMATION_WINDOW_SECONDS
+    clock.advance(seconds=window - clock.moment.timestamp() % window)
+
+    for _ in range(3):
+        assert website.post(website.fields()).status_code == 201
+    records = tap.take()
+    invoke(website.client, records)
+    invoke(website.client, records)  # the same batch again: still one email
+    first_window = len(outbox.sent_messages)
+    clock.advance(seconds=deliver.CONFIRMATION_WINDOW_SECONDS)
+    website.post(website.fields())
+    invoke(website.client, tap.take())
+
+    assert first_window == 1
+    assert len(outbox.sent_messages) == 2
+    assert len(tickets_of(desk)) == 4
