@@ -7,6 +7,7 @@ expected status stops the run, since its counts would describe an error path.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -175,6 +176,8 @@ def measure_all(client: Client, data: Dataset) -> list[Measurement]:
     )
 
     _measure_portal(client, data, measure)
+    _measure_staff_pages(client, data, measure)
+    _measure_embed(client, data, measure, http)
 
     for path in (
         "/api/service-levels",
@@ -235,6 +238,103 @@ def _measure_portal(client: Client, data: Dataset, measure: Callable[..., Any]) 
     return []
 
 
+def _visitor(browser: Any) -> tuple[Callable[..., Callable[[], Any]], Callable[..., Callable[[], Any]]]:
+    """``visit(path)`` and ``submit(path, fields)``: requests that stop the run on a surprise."""
+
+    def visit(path: str, expect: int = 200) -> Callable[[], Any]:
+        def send() -> Any:
+            page = browser.get(path)
+            if page.status != expect:
+                raise RequestFailed(f"GET {path} answered {page.status}: {page.text[:200]!r}")
+            return page
+
+        return send
+
+    def submit(path: str, fields: dict[str, str], expect: int = 303) -> Callable[[], Any]:
+        def send() -> Any:
+            page = browser.post(path, fields)
+            if page.status != expect:
+                raise RequestFailed(f"POST {path} answered {page.status}: {page.text[:200]!r}")
+            return page
+
+        return send
+
+    return visit, submit
+
+
+def _measure_staff_pages(client: Client, data: Dataset, measure: Callable[..., Any]) -> None:
+    """The staff pages an agent or admin works in all day, signed in as the admin."""
+    from tests.functional.browsing import Browser
+
+    browser = Browser(client)
+    visit, submit = _visitor(browser)
+    browser.get("/admin/login")
+    measure(
+        "POST /admin/login",
+        SIGN_IN,
+        submit("/admin/login", {"email": ADMIN_EMAIL, "password": STAFF_PASSWORD}),
+    )
+    contact = data.focus_contact_id
+    pages = {
+        "GET /admin": "/admin",
+        "GET /admin/tickets": "/admin/tickets",
+        "GET /admin/tickets?status_id=": f"/admin/tickets?status_id={data.status_ids['In progress']}",
+        "GET /admin/tickets?overdue=true": "/admin/tickets?overdue=true",
+        "GET /admin/tickets/new": "/admin/tickets/new",
+        "GET /admin/contacts": "/admin/contacts",
+        "GET /admin/contacts/{id}": f"/admin/contacts/{contact}",
+        "GET /admin/contacts/{id}/statement": f"/admin/contacts/{contact}/statement",
+        "GET /admin/setup/statuses": "/admin/setup/statuses",
+        "GET /admin/setup/settings": "/admin/setup/settings",
+        "GET /admin/setup/staff": "/admin/setup/staff",
+    }
+    for label, path in pages.items():
+        measure(label, READ, visit(path))
+
+
+def _measure_embed(client: Client, data: Dataset, measure: Callable[..., Any], http: _Http) -> None:
+    """A website's visitor: the preflight, the form token, the ticket (a known contact)."""
+    from chalicelib.domain import embed
+
+    origin = "https://shop.example"
+    site = http.send("POST", "/api/sites", {"name": "Shop", "allowed_origins": [origin]}, expect=201)
+    key = site["public_key"]
+
+    def preflight() -> Any:
+        response = client.http.options("/embed/v1/tickets", headers={"Origin": origin})
+        if response.status_code != 204 or response.headers.get("Access-Control-Allow-Origin") != origin:
+            raise RequestFailed(f"the preflight answered {response.status_code} {response.headers}")
+
+    def token() -> Any:
+        response = client.http.get(f"/embed/v1/form-token?site_key={key}", headers={"Origin": origin})
+        if response.status_code != 200:
+            raise RequestFailed(f"the form token answered {response.status_code}: {response.body!r}")
+        return json.loads(response.body)["form_token"]
+
+    measure("OPTIONS /embed/v1/tickets", READ, preflight)
+    form_token = measure("GET /embed/v1/form-token", READ, token)
+    body = {
+        "name": "Vic Visitor",
+        "email": data.focus_contact_email,
+        "subject": "Where is my order?",
+        "body": "Ordered last week.",
+        "form_token": form_token,
+    }
+
+    def post() -> Any:
+        headers = {"Content-Type": "application/json", "Origin": origin, "X-Helpdesk-Site-Key": key}
+        response = client.http.post("/embed/v1/tickets", headers=headers, body=json.dumps(body))
+        if response.status_code != 201:
+            raise RequestFailed(f"the website ticket answered {response.status_code}: {response.body!r}")
+
+    original = embed.MIN_FILL_SECONDS
+    embed.MIN_FILL_SECONDS = 0  # the bench does not wait like a person
+    try:
+        measure("POST /embed/v1/tickets", WRITE, post)
+    finally:
+        embed.MIN_FILL_SECONDS = original
+
+
 @dataclass(frozen=True)
 class ScaleRun:
     """One scale: what was loaded, what each operation cost, and how long it all took."""
@@ -259,7 +359,7 @@ def measure_scale(ticket_count: int) -> ScaleRun:
             boto3.client("dynamodb"),
             {
                 "HelpdeskTable": table_name_from_env(),
-                "IdempotencyTable": f"{table_name_from_env()}-idempotency",
+                "IdempotencyTable": os.environ["HELPDESK_IDEMPOTENCY_TABLE"],
             },
         )
         started = time.perf_counter()
