@@ -114,6 +114,7 @@ def _hand_to(config: setup.SetupConfig, number: int, status_id: str, agent: Staf
             current,
             {"status_id": status_id, "assignee_id": agent.id, "version": current.version},
             agent,
+            actor=ticket_notes.Author(kind="staff", id=agent.id, name=agent.name),
         )
 
 

@@ -17,7 +17,7 @@ from chalicelib.api.http import (
     query_params,
     staff_context,
 )
-from chalicelib.domain import deliveries, ratings, ticket_lists, ticket_notes, tickets
+from chalicelib.domain import deliveries, ratings, ticket_changes, ticket_lists, ticket_notes, tickets
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.observability import count, logger
 from chalicelib.store.models import Contact, Delivery, Staff, Ticket
@@ -118,8 +118,9 @@ def _is_id(value: str) -> bool:
 @bp.route("/tickets/{ticket_id}", methods=["GET"])
 @endpoint
 def get_ticket(ticket_id: str) -> Response:
-    """Read a ticket with its newest notes, public and private, the cursor to older ones and
-    the customer's rating, all from one query of the ticket's partition."""
+    """Read a ticket with its newest notes, public and private, and changes (its audit
+    trail), the cursor to older ones and the customer's rating, all from one query of the
+    ticket's partition."""
     staff_context(bp)
     no_query_params(bp.current_request)
     number = _ticket_number(ticket_id)
@@ -130,6 +131,7 @@ def get_ticket(ticket_id: str) -> Response:
         {
             **tickets.present(conversation.ticket),
             "notes": [ticket_notes.present_note(note) for note in conversation.notes],
+            "changes": [ticket_changes.present_change(change) for change in conversation.changes],
             "notes_cursor": conversation.notes_cursor,
             "rating": ratings.present(conversation.rating) if conversation.rating else None,
         }
@@ -157,7 +159,8 @@ def update_ticket(ticket_id: str) -> Response:
         (item for item in context.items.values() if isinstance(item, Staff) and item.id == assignee_id),
         None,
     )
-    updated, _ = tickets.update(context.config, ticket, body, assignee)
+    actor = ticket_notes.Author(kind="staff", id=context.staff.id, name=context.staff.name)
+    updated, _ = tickets.update(context.config, ticket, body, assignee, actor=actor)
     return json_response(tickets.present(updated))
 
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from chalicelib import clock
 from chalicelib.domain.setup import SetupConfig
+from chalicelib.domain.ticket_changes import new_change
 from chalicelib.domain.ticket_keys import index_keys, key_actions, sync_closed
+from chalicelib.domain.ticket_notes import Author
 from chalicelib.errors import InvalidInput, NotFound, StaleVersion
-from chalicelib.store.db import condition_failed, get_one, set_or_remove
-from chalicelib.store.models import Contact, Counter, Staff, Ticket
+from chalicelib.store.db import condition_failed, get_one, set_or_remove, transaction
+from chalicelib.store.models import Change, Contact, Counter, Staff, Ticket
 from chalicelib.validation import Field, identifier, integer, parse_fields, text
 
 FIRST_NUMBER = 1000
@@ -232,12 +234,14 @@ _EDITED_ATTRIBUTES = (
 
 
 def update(
-    config: SetupConfig, ticket: Ticket, body: dict[str, Any], assignee: Staff | None
+    config: SetupConfig, ticket: Ticket, body: dict[str, Any], assignee: Staff | None, *, actor: Author
 ) -> tuple[Ticket, dict[str, tuple[Any, Any]]]:
-    """Apply a staff edit under the caller's version; returns the ticket and what changed.
+    """Apply ``actor``'s edit under the caller's version; returns the ticket and what changed.
 
     The version check is the write's condition too, so two staff members editing at once
-    never overwrite each other: the later one gets 409 with the current values.
+    never overwrite each other: the later one gets 409 with the current values. The edit
+    and its record in the ticket's audit trail (a ``Change``) are one transaction: a
+    refused edit records nothing, a saved one is never missing from the trail.
     """
     values = parse_fields(body, UPDATE_SPEC, partial=True)
     if "version" not in values:
@@ -269,9 +273,17 @@ def update(
         set_or_remove(attribute, getattr(ticket, attribute.attr_name)) for attribute in _EDITED_ATTRIBUTES
     ]
     actions += key_actions(index_keys(ticket, config))
+    # The new assignee's name as it is now, so the trail names them even once renamed.
+    new_assignee = changes.get("assignee_id", (None, None))[1]
+    names = {assignee.id: assignee.name} if assignee is not None and assignee.id == new_assignee else None
+    change = new_change(ticket.number, actor, changes, moment, names)
     try:
-        ticket.update(actions=actions)
-    except UpdateError as exc:
+        with transaction() as writes:
+            # PynamoDB adds the version condition and its increment, and raises the local
+            # version once the transaction is written.
+            writes.update(ticket, actions=actions)
+            writes.save(change, condition=Change.pk.does_not_exist())
+    except (TransactWriteError, PutError, UpdateError) as exc:
         if condition_failed(exc):
             _stale(ticket.number)
         raise

@@ -383,6 +383,33 @@ class Note(Item, discriminator="note"):
         return f"NOTE#{created_iso}#{note_id}"
 
 
+class Change(Item, discriminator="change"):
+    """What one edit changed on a ticket, who made it and when: the ticket's audit trail.
+
+    It shares the notes' time-ordered keys (``NOTE#<created>#<id>``), so the conversation
+    read returns notes and changes interleaved by time in one query; readers tell them apart
+    by type, and the customer's view drops every change. ``changes`` is JSON
+    ``{field: [before, after]}`` with the ids the ticket stores (``status_id``...); ``names``
+    is JSON ``{staff id: name}`` for the staff ids in it whose name was known at the time
+    (the new assignee), so the trail reads the same after a rename.
+    """
+
+    ticket_number = IntegerAttribute()
+    id = UnicodeAttribute()
+    # staff | contact | system
+    actor_type = UnicodeAttribute()
+    actor_id = UnicodeAttribute()
+    actor_name = UnicodeAttribute()
+    changes = UnicodeAttribute()
+    names = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+    @staticmethod
+    def sort_key(created_iso: str, change_id: str) -> str:
+        """The notes' own form (``Note.sort_key``): one timeline, in the order things happened."""
+        return Note.sort_key(created_iso, change_id)
+
+
 class Rating(Item, discriminator="rating"):
     """The customer's rating of a closed ticket, in the ticket's partition: one per ticket,
     replaced when the customer rates again.
@@ -449,6 +476,7 @@ class Delivery(Item, discriminator="delivery"):
     def key(cls, number: int, delivery_id: str) -> tuple[str, str]:
         return Ticket.partition(number), cls.sort_key(delivery_id)
 
+
 # -- website embedding ---------------------------------------------------------------
 
 
@@ -483,6 +511,7 @@ class SiteOrigin(Item, discriminator="site_origin"):
     @staticmethod
     def key(origin: str, site_id: str) -> tuple[str, str]:
         return (f"ORIGIN#{origin}", f"SITE#{site_id}")
+
 
 class ConfirmationWindow(Item, discriminator="confirmation_window"):
     """Claims an email address's window for one website ticket confirmation (see
