@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -58,6 +60,30 @@ class Transaction(TransactWrite):
             key[0], range_key=key[1], actions=actions, condition=condition
         )
         self._update_items.append(operation)
+
+    def _commit(self) -> Any:
+        """Commit; a transaction cancelled only because another one was writing the same
+        items at that moment (``TransactionConflict``) is tried again, a few times with a
+        short random pause: nothing of it was applied, and the request should not fail for
+        a colleague's simultaneous note."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                return super()._commit()
+            except TransactWriteError as exc:
+                if not _conflict_only(exc) or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0, CONFLICT_PAUSE * 2**attempt))  # noqa: S311 (jitter, no secret)
+        return None
+
+
+CONFLICT_ATTEMPTS = 3
+CONFLICT_PAUSE = 0.05
+
+
+def _conflict_only(exc: TransactWriteError) -> bool:
+    reasons: Sequence[Any] = getattr(exc, "cancellation_reasons", None) or []
+    codes = {reason.code for reason in reasons if reason}
+    return exc.cause_response_code == "TransactionCanceledException" and codes == {"TransactionConflict"}
 
 
 def transaction() -> Transaction:
