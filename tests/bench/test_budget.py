@@ -99,6 +99,13 @@ EXPECTED: dict[str, tuple[dict[str, int], int]] = {
     "GET /admin/tickets?status_id=": (ONE_QUERY, AUTH_ITEMS + PAGE),
     "GET /admin/tickets?overdue=true": (ONE_QUERY, AUTH_ITEMS + PAGE),
     "GET /admin/tickets/new": (AUTH_ONLY, AUTH_ITEMS),
+    # The ticket with its timeline: 6 loaded notes, the public note and the change of the
+    # API edits above, and the portal reply with its change, all in one query.
+    "GET /admin/tickets/{number}": (ONE_QUERY, AUTH_ITEMS + 1 + 10),
+    # The ticket rides in the batch; no deliveries were logged (no stream ran).
+    "GET /admin/tickets/{number}/deliveries": (ONE_QUERY, AUTH_ITEMS + 1),
+    # The ticket rides in the batch; the staff list is the query.
+    "GET /admin/tickets/{number}/assign": (ONE_QUERY, AUTH_ITEMS + 1 + 2),
     "GET /admin/contacts": (ONE_QUERY, AUTH_ITEMS + PAGE),
     # The contact rides in the batch; its newest 20 tickets.
     "GET /admin/contacts/{id}": (ONE_QUERY, AUTH_ITEMS + 1 + 20),
