@@ -160,12 +160,17 @@ def _raise_ticket(site: Site, config: SetupConfig, values: dict[str, Any]) -> in
         {
             "subject": values["subject"],
             "body": values["body"],
-            "category_id": values.get("category_id") or site.default_category_id,
+            # A default category deleted since is dropped, not refused: the visitor cannot fix it.
+            "category_id": values.get("category_id") or _existing_category(config, site.default_category_id),
         },
         source="website",
         created_by=f"site:{site.id}",
     )
     return ticket.number
+
+
+def _existing_category(config: SetupConfig, category_id: str | None) -> str | None:
+    return category_id if config.entry("categories", category_id) else None
 
 
 def _contact_for(config: SetupConfig, values: dict[str, Any]) -> Contact:

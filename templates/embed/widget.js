@@ -25,17 +25,19 @@
   var endpoint = new URL(script.src, document.baseURI).origin + "/embed/v1";
 
   var STYLE = [
-    ":host { all: initial; display: block; font: 16px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1d2430; }",
-    ":host([data-floating]) { position: fixed; right: 16px; bottom: 16px; z-index: 2147483000; display: flex; flex-direction: column; align-items: flex-end; }",
+    // !important: a host page's own !important rules for the host element (say `* { color: red
+    // !important }`) would otherwise win, and every inherited property would follow them inside.
+    ":host { all: initial !important; display: block !important; font: 16px/1.5 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif !important; color: #1d2430 !important; }",
+    ":host([data-floating]) { position: fixed !important; right: 16px !important; bottom: 16px !important; z-index: 2147483000 !important; display: flex !important; flex-direction: column !important; align-items: flex-end !important; }",
     "* { box-sizing: border-box; }",
-    ".panel { background: #fff; border: 1px solid #d5dbe3; border-radius: 8px; padding: 16px; max-width: 28rem; width: 100%; }",
-    ":host([data-floating]) .panel { width: min(24rem, calc(100vw - 32px)); max-height: calc(100vh - 96px); overflow: auto; margin-bottom: 8px; box-shadow: 0 8px 24px rgba(0,0,0,.18); }",
-    "h2 { font-size: 1.15rem; margin: 0 0 12px; }",
+    ".panel { background: #fff; border: 1px solid #d5dbe3; border-radius: 8px; padding: 16px; max-width: 28em; width: 100%; }",
+    ":host([data-floating]) .panel { width: min(24em, calc(100vw - 32px)); max-height: calc(100vh - 96px); overflow: auto; margin-bottom: 8px; box-shadow: 0 8px 24px rgba(0,0,0,.18); }",
+    "h2 { font-size: 1.15em; margin: 0 0 12px; }",
     ".field { margin: 0 0 12px; }",
     "label { display: block; font-weight: 600; margin: 0 0 4px; }",
     ".optional { font-weight: 400; color: #4f5b6b; }",
     "input, textarea { display: block; width: 100%; font: inherit; color: inherit; padding: 8px 10px; border: 1px solid #8a96a6; border-radius: 6px; background: #fff; }",
-    "textarea { min-height: 7rem; resize: vertical; }",
+    "textarea { min-height: 7em; resize: vertical; }",
     "input:focus-visible, textarea:focus-visible, button:focus-visible { outline: 3px solid #1f5fbf; outline-offset: 2px; }",
     "[aria-invalid='true'] { border-color: #a3201b; box-shadow: 0 0 0 1px #a3201b; }",
     ".error { color: #a3201b; font-weight: 600; margin: 4px 0 0; }",
