@@ -23,6 +23,7 @@ from chalicelib import clock
 from chalicelib.domain import contacts, sites, throttle, tickets
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.errors import Conflict, Forbidden, InvalidInput
+from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 from chalicelib.store.models import Contact, Site
 from chalicelib.validation import Field, email, identifier, parse_fields, phone, text
@@ -117,8 +118,13 @@ def submit(
     """Check the submission and raise the ticket; the same answer for a repeated key."""
     values = parse_fields(body, SPEC)
     check_form_token(site, values["form_token"])
-    if values.get("category_id"):
-        config.require("categories", values["category_id"], "category_id")
+    if values.get("category_id") and not config.entry("categories", values["category_id"]):
+        # The snippet's data-category names a category deleted since: the visitor cannot fix
+        # that, so the ticket takes the site's default and the merchant sees it in the logs.
+        logger.warning(
+            "unknown website category", extra={"site_id": site.id, "category_id": values["category_id"]}
+        )
+        values["category_id"] = None
     if values.get(HONEYPOT):
         return Accepted(None)  # a field no person sees was filled in: a bot, told nothing
     throttle.reserve([(PER_ADDRESS, client_address), (PER_EMAIL, values["email"].lower())])

@@ -196,10 +196,15 @@ def update(config: SetupConfig, site: Site, body: dict[str, Any]) -> Site:
 
 def delete(site: Site) -> None:
     """Remove the site and its origins; tickets it raised stay (their source says "website")."""
-    with transaction() as writes:
-        writes.delete(site)  # under the version read
-        for entry in allowed(site):
-            writes.delete(SiteOrigin(*SiteOrigin.key(entry, site.id)))
+    try:
+        with transaction() as writes:
+            writes.delete(site)  # under the version read
+            for entry in allowed(site):
+                writes.delete(SiteOrigin(*SiteOrigin.key(entry, site.id)))
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            _stale(site.id)  # changed since it was read: its origins may differ now
+        raise
 
 
 def list_page(limit: int, cursor: str | None) -> tuple[list[Site], str | None]:

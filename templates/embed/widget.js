@@ -224,10 +224,14 @@
           form.hidden = true;
           var number = answer.data.number ? " Your ticket number is " + answer.data.number + "." : "";
           say((answer.data.message || "Thank you.") + number, "ok");
+          // Keyboard and screen reader users land on the outcome, not on a hidden button.
+          status.setAttribute("tabindex", "-1");
+          status.focus();
           return;
         }
         var error = (answer.data && answer.data.error) || {};
-        if (error.field === "form_token") {
+        if (error.field === "form_token" && !/quickly/.test(error.message || "")) {
+          // An expired or refused token needs a new one; one sent too soon is still good.
           fetchToken().catch(function () {});
         }
         if (answer.status === 422 && markError(error.field, error.message || "Please check this field.")) {
@@ -274,6 +278,9 @@
     script.parentNode.insertBefore(host, script.nextSibling);
   }
   fetchToken().catch(function () {
+    // This page may not use the form (its origin is not allowed) or the service is down:
+    // say so, and offer no form that could only fail.
+    form.hidden = true;
     say("The support form is not available right now.", "bad");
   });
 })();

@@ -212,7 +212,6 @@ def test_a_page_from_an_origin_the_site_does_not_allow_is_refused_without_cors(
         ({"name": ""}, "name"),
         ({"subject": "x" * 201}, "subject"),
         ({"phone": "12"}, "phone"),
-        ({"category_id": "no-such-category"}, "category_id"),
         ({"status_id": "x"}, "status_id"),
     ],
 )
@@ -379,3 +378,25 @@ def test_a_flood_of_forms_from_one_address_confirms_once_per_window(
     assert first_window == 1
     assert len(outbox.sent_messages) == 2
     assert len(tickets_of(desk)) == 4
+
+
+def test_an_unknown_category_from_the_snippet_falls_back_to_the_sites_default(
+    website: Website, desk: Desk
+) -> None:
+    answer = website.post(website.fields(category_id="deleted-category"))
+
+    assert answer.status_code == 201
+    assert tickets_of(desk)[0]["category_id"] == desk.categories["technical"]
+
+
+def test_deleting_a_site_changed_since_it_was_read_is_a_conflict(website: Website, desk: Desk) -> None:
+    from chalicelib.domain import sites
+    from chalicelib.errors import StaleVersion
+
+    read = sites.get(website.site["id"])
+    desk.api.patch(f"/api/sites/{website.site['id']}", {"allowed_origins": [SHOP, OTHER], "version": 1})
+
+    with pytest.raises(StaleVersion):
+        sites.delete(read)
+
+    assert desk.api.get(f"/api/sites/{website.site['id']}").status_code == 200
