@@ -59,6 +59,7 @@ package: install ## Build the CloudFormation package into build/package
 		echo "of the Python that packages. Install 3.13, then: make clean && make package"; exit 1; }
 	rm -rf $(PACKAGE_DIR)
 	$(VENV)/bin/chalice package --stage $(STAGE) --merge-template infra/template.json $(PACKAGE_DIR)
+	$(PY) infra/compile_package.py $(PACKAGE_DIR)/deployment.zip
 
 # Template parameters for deploy, e.g. DEPLOY_PARAMETERS="PublicUrl=https://help.example.com".
 DEPLOY_PARAMETERS ?=

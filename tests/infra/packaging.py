@@ -1,7 +1,7 @@
 """Build the real deployment package and read what it holds.
 
-`chalice package` is run exactly as `make package` runs it, with the tools of the
-environment running the tests (the project's venv).
+`chalice package` is run exactly as `make package` runs it, then the bytecode step, with
+the tools of the environment running the tests (the project's venv).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MERGE_TEMPLATE = PROJECT_DIR / "infra" / "template.json"
+COMPILE_SCRIPT = PROJECT_DIR / "infra" / "compile_package.py"
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -57,6 +58,14 @@ def build_package(output: Path, stage: str = "dev") -> Package:
         command, cwd=PROJECT_DIR, env=packaging_env(), capture_output=True, text=True, timeout=900
     )
     assert result.returncode == 0, f"chalice package failed:\n{result.stdout}\n{result.stderr}"
+    compiled = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+        [sys.executable, str(COMPILE_SCRIPT), str(output / "deployment.zip")],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert compiled.returncode == 0, f"compiling the package failed:\n{compiled.stdout}\n{compiled.stderr}"
 
     template_path = output / "sam.json"
     with zipfile.ZipFile(output / "deployment.zip") as archive:

@@ -438,3 +438,26 @@ def test_the_code_archive_leaves_out_local_tooling_and_tests(package: Package) -
     top_level = {name.split("/", 1)[0] for name in package.archive_names}
 
     assert not top_level & {"local", "tests", "vendor", "infra", ".chalice"}
+
+
+def test_every_module_in_the_archive_comes_with_bytecode_lambda_uses_as_it_is(package: Package) -> None:
+    # Lambda cannot write a bytecode cache: without these, every cold start compiles
+    # botocore and the app again. ``unchecked-hash`` pycs are used whatever the zip's dates.
+    import importlib.util
+    import sys
+    import zipfile
+
+    tag = sys.implementation.cache_tag
+    sources = {
+        name for name in package.archive_names if name.endswith(".py") and not name.startswith("templates/")
+    }
+    missing = {
+        name for name in sources if importlib.util.cache_from_source(name) not in package.archive_names
+    }
+    assert sources
+    assert missing == set()
+    with zipfile.ZipFile(package.directory / "deployment.zip") as archive:
+        header = archive.read(f"__pycache__/app.{tag}.pyc")[:16]
+        info = archive.getinfo(f"chalicelib/store/__pycache__/models.{tag}.pyc")
+    assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, source not checked
+    assert info.date_time == (1980, 1, 1, 0, 0, 0)
