@@ -561,4 +561,4 @@ def create_ticket() -> Response:
         ticket_notes.add_note(ticket.number, plan.note, author)
     count("TicketsCreated")
     logger.info("ticket created", extra={"ticket_number": ticket.number, "source": "staff page"})
-    return web.redirect(f"{QUEUE}/{ticket.number}?created=1")
+    return web.redirect(f"{QUEUE}/{ticket.number}?done=created")

@@ -88,6 +88,7 @@ MESSAGES = {
 CHANNELS = {"email": "Email", "sms": "Text message"}
 # What a redirect's ``done`` says; anything else in the query shows nothing.
 DONE = {
+    "created": "The ticket is created.",
     "note": "Your private note is saved. Only staff see it.",
     "reply": "Your public reply is saved. The customer sees it and is told by email.",
     "saved": "The ticket is saved.",

@@ -581,7 +581,7 @@ def ticket_fields(**changes: str) -> dict[str, str]:
 
 def created_number(page: Page) -> int:
     assert page.status == 303, page.text
-    found = re.fullmatch(r"/admin/tickets/([0-9]+)\?created=1", page.location)
+    found = re.fullmatch(r"/admin/tickets/([0-9]+)\?done=created", page.location)
     assert found, page.location
     return int(found.group(1))
 
@@ -606,6 +606,7 @@ def test_staff_open_a_ticket_for_a_chosen_contact_with_a_private_first_note(
     )
 
     number = created_number(answer)
+    assert "The ticket is created." in browser.get(answer.location).plain
     ticket = desk.api.get(f"/api/tickets/{number}").data
     assert ticket["contact_id"] == desk.contacts["cleo"]
     assert ticket["subject"] == "Invoice missing"
