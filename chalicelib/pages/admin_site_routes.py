@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalice.app import Blueprint, Request, Response
-from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.api.http import keys_for_ids
 from chalicelib.domain import sites
@@ -30,7 +29,6 @@ from chalicelib.observability import logger
 from chalicelib.pages import web
 from chalicelib.pages.admin_setup_routes import LISTS
 from chalicelib.pages.admin_web import PREFIX, admin_view, checked_form, page, signed_in
-from chalicelib.store.db import condition_failed
 from chalicelib.store.models import Site
 
 bp = Blueprint(__name__)
@@ -156,9 +154,7 @@ def delete_site(site_id: str) -> Response:
         return _delete_page(context, shown, site.version, stale=True, status=409)
     try:
         sites.delete(site)
-    except TransactWriteError as exc:
-        if not condition_failed(exc):
-            raise
+    except StaleVersion:
         # Changed between this request's read and its write: read it again for the page.
         site = sites.get(site.id)
         return _delete_page(context, sites.present(site), site.version, stale=True, status=409)
