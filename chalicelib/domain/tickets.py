@@ -110,10 +110,12 @@ def present(ticket: Ticket) -> dict[str, Any]:
         "body": ticket.body,
         "source": ticket.source,
         "contact_id": ticket.contact_id,
+        "contact_name": ticket.contact_name,
         "category_id": ticket.category_id,
         "service_level_id": ticket.service_level_id,
         "status_id": ticket.status_id,
         "assignee_id": ticket.assignee_id,
+        "assignee_name": ticket.assignee_name,
         "closed": ticket.closed,
         "overdue": is_overdue(ticket),
         "created_by": ticket.created_by,
@@ -181,6 +183,7 @@ def open_ticket(
         body=values["body"],
         source=source,
         contact_id=contact.id,
+        contact_name=contact.name,
         category_id=values.get("category_id"),
         service_level_id=service_level_id,
         status_id=status_id,
@@ -225,6 +228,7 @@ _EDITED_ATTRIBUTES = (
     Ticket.category_id,
     Ticket.service_level_id,
     Ticket.assignee_id,
+    Ticket.assignee_name,
     Ticket.closed,
     Ticket.closed_at,
     Ticket.response_due_at,
@@ -267,6 +271,8 @@ def update(
         apply_service_level(ticket, config)
     if "status_id" in changes:
         sync_closed(ticket, config, moment)
+    if "assignee_id" in changes:
+        ticket.assignee_name = assignee.name if ticket.assignee_id and assignee is not None else None
     ticket.updated_at = moment
 
     actions = [

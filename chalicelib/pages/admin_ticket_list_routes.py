@@ -216,9 +216,8 @@ def _row(context: StaffContext, queue: Queue, ticket: Ticket) -> Row:
     elif queue.assignee is not None and ticket.assignee_id == queue.assignee.id:
         assignee = queue.assignee.name
     else:
-        # shortcoming: another staff member's name would cost a read after the query (a third
-        # round trip); the row shows the start of their id, linking to their list, which names them.
-        assignee = f"Staff {ticket.assignee_id[:SHORT_ID]}"
+        # The ticket keeps its assignee's name; one saved before it did shows the id's start.
+        assignee = ticket.assignee_name or f"Staff {ticket.assignee_id[:SHORT_ID]}"
         assignee_link = _link({"assignee_id": ticket.assignee_id})
     return Row(
         ticket=ticket,
@@ -227,7 +226,7 @@ def _row(context: StaffContext, queue: Queue, ticket: Ticket) -> Row:
         level=config.entry("service_levels", ticket.service_level_id),
         assignee=assignee,
         assignee_link=assignee_link,
-        contact_name=queue.contact.name if queue.contact is not None else None,
+        contact_name=queue.contact.name if queue.contact is not None else ticket.contact_name,
         overdue=tickets.is_overdue(ticket),
     )
 

@@ -185,7 +185,7 @@ def _ticket_page(
 ) -> Response:
     ticket = timeline.ticket
     config = context.config
-    known = _known_staff(context, timeline.notes, timeline.changes)
+    known = _known_staff(context, ticket, timeline.notes, timeline.changes)
     entries = [
         _entry(config, known, item) for item in ticket_notes.merge_timeline(timeline.notes, timeline.changes)
     ]
@@ -254,7 +254,9 @@ def _upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _known_staff(context: StaffContext, notes: list[Note], changes: list[Change]) -> dict[str, str]:
+def _known_staff(
+    context: StaffContext, ticket: Ticket, notes: list[Note], changes: list[Change]
+) -> dict[str, str]:
     """Staff names known without a read: those the timeline recorded (the latest wins) and
     the signed-in staff member's own."""
     known: dict[str, str] = {}
@@ -263,6 +265,8 @@ def _known_staff(context: StaffContext, notes: list[Note], changes: list[Change]
             known.update(ticket_changes.names_of(item))
         elif item.author_type == "staff":
             known[item.author_id] = item.author_name
+    if ticket.assignee_id and ticket.assignee_name:
+        known[ticket.assignee_id] = ticket.assignee_name  # the ticket keeps its assignee's name
     known[context.staff.id] = context.staff.name
     return known
 
@@ -276,8 +280,9 @@ def _opened_by(ticket: Ticket, known: dict[str, str]) -> str | None:
 
 
 def _contact_name(ticket: Ticket, notes: list[Note], changes: list[Change]) -> str | None:
-    """The customer's name as their latest reply or change recorded it, if the page holds one."""
-    name = None
+    """The customer's name as the ticket keeps it, else as their latest reply or change on
+    the page recorded it."""
+    name = ticket.contact_name
     for item in ticket_notes.merge_timeline(notes, changes):
         if isinstance(item, Note) and item.author_type == "contact" and item.author_id == ticket.contact_id:
             name = item.author_name

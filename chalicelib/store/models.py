@@ -339,10 +339,14 @@ class Ticket(Item, discriminator="ticket"):
     body = UnicodeAttribute()
     source = UnicodeAttribute()
     contact_id = UnicodeAttribute()
+    # Copies of the contact's and the assignee's names, so a list of tickets can name them
+    # without reading each one; the stream handler follows renames (``ticket_names``).
+    contact_name = UnicodeAttribute(null=True)
     category_id = UnicodeAttribute(null=True)
     service_level_id = UnicodeAttribute(null=True)
     status_id = UnicodeAttribute(null=True)
     assignee_id = UnicodeAttribute(null=True)
+    assignee_name = UnicodeAttribute(null=True)
     closed = BooleanAttribute(default=False)
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()

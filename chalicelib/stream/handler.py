@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.domain import dashboard, ticket_keys
+from chalicelib.domain import dashboard, ticket_keys, ticket_names
 from chalicelib.observability import count, logger
 from chalicelib.stream import events
 
@@ -55,6 +55,10 @@ def handle_record(record: Any, lambda_context: Any = None) -> None:
     if setup_change is not None:
         _realign(setup_change, lambda_context)
 
+    rename = ticket_names.renamed(raw)
+    if rename is not None:
+        _rename(*rename, lambda_context)
+
     resend = events.decode_resend_request(raw)
     if resend is not None:
         from chalicelib.notify import deliver
@@ -87,6 +91,17 @@ def _realign(change: events.SetupChange, lambda_context: Any) -> None:
         raise
     if realigned:
         logger.info("tickets realigned with setup", extra={"tickets": realigned})
+
+
+def _rename(kind: str, person_id: str, name: str, lambda_context: Any) -> None:
+    try:
+        changed = ticket_names.follow(kind, person_id, name, _deadline(lambda_context))
+    except ticket_names.RenameIncomplete:
+        count("RenameIncomplete")
+        logger.warning("ticket names stopped at deadline", extra={"kind": kind})
+        raise
+    if changed:
+        logger.info("ticket names followed a rename", extra={"kind": kind, "tickets": changed})
 
 
 def _deadline(lambda_context: Any) -> Callable[[], bool]:

@@ -212,7 +212,7 @@ def test_a_contacts_new_default_service_level_is_given_to_their_next_ticket(page
     expect(detail(page, "Service level")).to_have_text("Urgent")
 
     # AND the contact's page lists it with that level
-    page.get_by_role("link", name="Contact details").click()
+    detail(page, "Customer").get_by_role("link", name="Dev Developer").click()
     row = page.get_by_role("table").get_by_role("row").filter(has_text=f"#{number}")
     expect(row.get_by_role("cell", name="Urgent", exact=True)).to_be_visible()
 

@@ -104,7 +104,8 @@ def test_the_queue_lists_every_ticket_with_what_a_row_shows_at_a_glance(
     assert "Technical" in plain_row
     assert "Waiting" in plain_row  # the status's staff name
     assert "Standard rank 3" in plain_row
-    assert f"Staff {spread['agent'][:6]}" in plain_row
+    assert "Dana Doe" in plain_row  # the contact's name, kept on the ticket
+    assert "Alan Agent" in plain_row  # another staff member's name, kept on the ticket
     assert f'href="/admin/tickets?assignee_id={spread["agent"]}"' in row
     assert "<time datetime=" in row
     mine = page.text.split(f'href="/admin/tickets/{spread["mine"]}"', 1)[1].split("</tr>", 1)[0]
