@@ -156,11 +156,14 @@ def request_reset(body: dict[str, Any], client_address: str) -> None:
 
 
 def invite(contact: Contact) -> Contact:
-    """Staff invite a contact to the portal: an email with a link to set a password."""
+    """Staff invite a contact to the portal: an email with a link to set a password. Invites
+    count towards the same hourly limit of account emails per address as resets do, so
+    clicking "invite" again and again cannot flood a customer's mailbox."""
     if contact.portal_state == "active":
         raise Conflict("This contact already uses the portal.")
     if contact.portal_state == "disabled":
         raise Conflict("This contact's portal access is disabled; enable it first.")
+    throttle.reserve([(MAIL_PER_ACCOUNT, contact.email.lower())])
     try:
         update_unversioned(
             Contact.key(contact.id),

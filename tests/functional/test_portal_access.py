@@ -359,3 +359,18 @@ def test_without_a_sender_the_account_email_is_skipped_and_says_why(
     assert outbox.emails() == []
     (mail,) = [item for item in Item.scan() if isinstance(item, AccountMail)]
     assert (mail.outcome, mail.reason) == ("skipped", "no sender email is set")
+
+
+def test_invites_to_one_address_share_the_hourly_limit_of_account_emails(
+    client: Client, open_desk: Desk, tap: StreamTap, outbox: Outbox
+) -> None:
+    path = f"/api/contacts/{open_desk.contacts['dana']}/portal-invite"
+
+    answers = [open_desk.api.post(path, {}) for _ in range(portal_access.MAIL_PER_ACCOUNT.attempts + 1)]
+    deliver(client, tap)
+
+    assert [answer.status_code for answer in answers] == [202] * portal_access.MAIL_PER_ACCOUNT.attempts + [
+        429
+    ]
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert len(mails_to(outbox, "dana@example.com")) == portal_access.MAIL_PER_ACCOUNT.attempts
