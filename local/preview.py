@@ -4,7 +4,9 @@
 ``build/preview/`` by default, with an ``index.html``; ``make run`` serves the same pages
 at ``/dev/templates``. Per template key: ``<key>.email.html`` (the HTML part as sent),
 ``<key>.email.txt`` (subject line and plain-text part) and, where it has one,
-``<key>.sms.txt``.
+``<key>.sms.txt``. The ticket notifications are keyed by their folder's name
+(``ticket_created``), the account emails under ``account/`` by ``account.<name>``
+(``account.password_reset``): a file name has no folders in it.
 """
 
 from __future__ import annotations
@@ -14,12 +16,24 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+from chalicelib.notify.links import PublicLinks
 from chalicelib.notify.messages import TEMPLATES, MessageContext, RatingLink
-from chalicelib.notify.templates import SMS_SEGMENT, render_email, render_sms
+from chalicelib.notify.templates import (
+    ACCOUNT_TEMPLATES,
+    SMS_SEGMENT,
+    RenderedEmail,
+    duration_text,
+    render_account_email,
+    render_email,
+    render_sms,
+)
 
 DEFAULT_FOLDER = Path(__file__).resolve().parent.parent / "build" / "preview"
 BASE_URL = "https://help.example.com"
 TICKET_NUMBER = 104217
+CONTACT_NAME = "Grace Hopper"
+# The preview key of an account email: its folder under notifications/, dots for slashes.
+ACCOUNT_PREFIX = "account."
 
 
 @dataclass(frozen=True)
@@ -37,7 +51,7 @@ def sample_context(template: str) -> MessageContext:
     return MessageContext(
         ticket_number=TICKET_NUMBER,
         ticket_subject="Invoice 42 is missing from my account",
-        contact_name="Grace Hopper",
+        contact_name=CONTACT_NAME,
         ticket_url=f"{BASE_URL}/{page}/tickets/{TICKET_NUMBER}",
         status_label="Resolved" if template == "ticket_closed" else "Waiting on you",
         note_body=(
@@ -54,24 +68,49 @@ def sample_context(template: str) -> MessageContext:
     )
 
 
+def sample_account_values(template: str) -> dict[str, str]:
+    """What an account email shows, as ``render_account_email`` takes it: the contact's name,
+    a link of the real shape (with a stand-in token) and how long such a link works."""
+    from chalicelib.domain import account_tokens  # the store models come with it: only here
+
+    purpose = account_tokens.PURPOSES[template]
+    return {
+        "contact_name": CONTACT_NAME,
+        "link": PublicLinks(BASE_URL).account(purpose, "sample-token"),
+        "valid_for": duration_text(account_tokens.LIFETIMES[purpose]),
+    }
+
+
 def build() -> list[PreviewFile]:
-    """Render every (template, channel) pair of ``TEMPLATES``; the index comes first."""
+    """Render every template: each (template, channel) pair of ``TEMPLATES``, then each
+    account email of ``ACCOUNT_TEMPLATES``; the index comes first."""
     files: list[PreviewFile] = []
     rows: list[str] = []
 
     for template, channels in TEMPLATES.items():
         context = sample_context(template)
         email = render_email(template, context)
-        files.append(PreviewFile(f"{template}.email.html", email.html, "text/html; charset=utf-8"))
-        files.append(
-            PreviewFile(f"{template}.email.txt", f"Subject: {email.subject}\n\n{email.text}", "text/plain")
-        )
+        files += _email_files(template, email)
         sms = render_sms(template, context) if "sms" in channels else None
         if sms is not None:
             files.append(PreviewFile(f"{template}.sms.txt", sms + "\n", "text/plain; charset=utf-8"))
         rows.append(_row(template, email.subject, sms))
 
+    for template in ACCOUNT_TEMPLATES:
+        key = ACCOUNT_PREFIX + template
+        email = render_account_email(template, **sample_account_values(template))
+        files += _email_files(key, email)
+        rows.append(_row(key, email.subject, None))
+
     return [PreviewFile("index.html", _index(rows), "text/html; charset=utf-8"), *files]
+
+
+def _email_files(key: str, email: RenderedEmail) -> list[PreviewFile]:
+    """The HTML part as sent, and the subject line with the plain-text part."""
+    return [
+        PreviewFile(f"{key}.email.html", email.html, "text/html; charset=utf-8"),
+        PreviewFile(f"{key}.email.txt", f"Subject: {email.subject}\n\n{email.text}", "text/plain"),
+    ]
 
 
 def write(folder: Path) -> list[Path]:
@@ -102,7 +141,8 @@ def _index(rows: list[str]) -> str:
 <head><meta charset="utf-8"><title>Notification templates · Helpdesk (preview)</title></head>
 <body>
 <h1>Notification templates</h1>
-<p>Every template rendered with sample data (ticket {TICKET_NUMBER}).</p>
+<p>Every template rendered with sample data (ticket {TICKET_NUMBER}; the account emails
+carry a stand-in token in their links).</p>
 <table>
 <thead><tr><th scope="col">Template</th><th scope="col">Subject</th><th scope="col">Email</th>
 <th scope="col">SMS</th></tr></thead>

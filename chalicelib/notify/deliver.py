@@ -61,6 +61,8 @@ from chalicelib.stream.events import DomainEvent
 IDEMPOTENCY_TABLE_VARIABLE = "HELPDESK_IDEMPOTENCY_TABLE"
 # Longer than the stream's 24-hour retention: no redelivery can outlive its record.
 IDEMPOTENCY_EXPIRY = 48 * 3600
+# The attribute holding a record's expiry, in epoch seconds: the table's TTL attribute too.
+EXPIRY_ATTRIBUTE = "expiration"
 # Time kept back beyond one send's worst case: the delivery log write and the answer.
 SEND_MARGIN_MS = 5_000
 
@@ -268,7 +270,7 @@ def account_mail(record: dict[str, Any], mail: AccountMail, lambda_context: Any 
         mail.template,
         contact_name=contact.name,
         link=link,
-        valid_for=_duration(account_tokens.LIFETIMES[purpose]),
+        valid_for=templates.duration_text(account_tokens.LIFETIMES[purpose]),
     )
     _check_time(lambda_context)
     idempotency, send_once = _idempotent_account_send()
@@ -280,13 +282,6 @@ def account_mail(record: dict[str, Any], mail: AccountMail, lambda_context: Any 
     )
     count("EmailFailed" if attempt.outcome == "failed" else "EmailSent")
     return _account_outcome(mail, attempt.outcome, attempt.reason, attempt.message_id)
-
-
-def _duration(span: Any) -> str:
-    hours = int(span.total_seconds() // 3600)
-    if hours % 24 == 0 and hours >= 48:
-        return f"{hours // 24} days"
-    return "1 hour" if hours == 1 else f"{hours} hours"
 
 
 def _account_outcome(
@@ -459,7 +454,7 @@ def _idempotent(function: Any) -> tuple[Any, Any]:
     table = os.environ.get(IDEMPOTENCY_TABLE_VARIABLE, "").strip()
     if not table:
         raise RuntimeError(f"{IDEMPOTENCY_TABLE_VARIABLE} must name the idempotency table")
-    persistence = DynamoDBPersistenceLayer(table_name=table, key_attr="id", expiry_attr="expiration")
+    persistence = DynamoDBPersistenceLayer(table_name=table, key_attr="id", expiry_attr=EXPIRY_ATTRIBUTE)
     config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_EXPIRY)
     wrapped = idempotent_function(data_keyword_argument="key", persistence_store=persistence, config=config)(
         function

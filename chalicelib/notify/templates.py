@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, fields
+from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -103,6 +104,14 @@ def render_account_email(template: str, *, contact_name: str, link: str, valid_f
     text = env.get_template(f"{folder}/email.txt").render(values).strip() + "\n"
     html = env.get_template(f"{folder}/email.html").render(values).strip() + "\n"
     return RenderedEmail(subject=subject, text=text, html=html)
+
+
+def duration_text(span: timedelta) -> str:
+    """How long an account link works, as its email says it: "1 hour", "24 hours", "7 days"."""
+    hours = int(span.total_seconds() // 3600)
+    if hours % 24 == 0 and hours >= 48:
+        return f"{hours // 24} days"
+    return "1 hour" if hours == 1 else f"{hours} hours"
 
 
 def render_sms(template: str, context: MessageContext) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import copy
 import re
+import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -16,7 +18,8 @@ from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import ServiceException
 
-from chalicelib.notify import sender
+from chalicelib import clock as app_clock
+from chalicelib.notify import deliver, sender
 from tests.bench.counting import count_calls
 from tests.functional.conftest import Api
 from tests.functional.desk import Desk, MovableClock
@@ -26,6 +29,9 @@ REGION = "us-east-1"
 SENDER = "desk@shop.example"
 PUBLIC_URL = "https://help.example.com"
 CLEO_PHONE = "+14155552671"
+IDEMPOTENCY_TABLE = "helpdesk-idempotency-test"
+# DynamoDB Streams keeps a record this long; Lambda can deliver it again until then.
+STREAM_RETENTION_SECONDS = 24 * 3600
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -203,6 +209,30 @@ def test_a_private_note_alone_reads_nothing_and_sends_nothing(
     assert [item["template"] for item in deliveries(desk.api, number)] == ["ticket_created"] * 2
 
 
+def test_a_ticket_item_removed_by_the_ttl_sweep_sends_nothing(
+    client: Client, desk: Desk, tap: StreamTap, outbox: Outbox
+) -> None:
+    # GIVEN a confirmed ticket whose item the table's TTL sweep then removes
+    from chalicelib.store.models import Ticket
+
+    number = desk.ticket("cleo")["number"]
+    invoke(client, tap.take())
+    tap.take()  # the delivery log's own writes
+    sent_before = (len(outbox.emails()), len(outbox.sms()))
+    pk, sk = Ticket.key(number)
+    boto3.client("dynamodb").delete_item(TableName="helpdesk-test", Key={"pk": {"S": pk}, "sk": {"S": sk}})
+    (removal,) = tap.take()
+    assert removal["eventName"] == "REMOVE"
+    assert removal["dynamodb"]["OldImage"]["kind"] == {"S": "ticket"}
+    removal["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+    # WHEN the handler gets the removal
+    assert invoke(client, [removal]) == {"batchItemFailures": []}
+
+    # THEN nobody hears of it
+    assert (len(outbox.emails()), len(outbox.sms())) == sent_before
+
+
 def test_a_status_change_tells_the_customer_label_not_the_staff_name(
     client: Client, desk: Desk, tap: StreamTap, outbox: Outbox
 ) -> None:
@@ -264,6 +294,37 @@ def test_the_same_batch_delivered_twice_sends_nothing_twice(
     assert len(outbox.sms()) == 2
     # The delivery log holds each attempt once, too.
     assert len(deliveries(desk.api, number)) == 4
+
+
+def idempotency_records() -> list[dict[str, Any]]:
+    """Every item of the idempotency table, read straight from it (a test may scan)."""
+    items: list[dict[str, Any]] = boto3.client("dynamodb").scan(TableName=IDEMPOTENCY_TABLE)["Items"]
+    return items
+
+
+def test_each_send_is_remembered_for_longer_than_the_stream_keeps_its_record(
+    client: Client, desk: Desk, tap: StreamTap, outbox: Outbox
+) -> None:
+    # GIVEN a new ticket for Cleo (email and SMS), and an idempotency table holding nothing yet
+    desk.ticket("cleo")
+    records = tap.take()
+    assert idempotency_records() == []
+
+    # WHEN its record is handled
+    sent_from = time.time()
+    assert invoke(client, records) == {"batchItemFailures": []}
+    sent_until = time.time()
+
+    # THEN each send left a completed record that expires only after the stream's retention:
+    # a redelivery of the record, which Lambda may attempt until then, still finds it.
+    remembered = idempotency_records()
+    assert len(remembered) == 2
+    for item in remembered:
+        assert item["status"] == {"S": "COMPLETED"}
+        expiration = int(item["expiration"]["N"])
+        assert expiration > sent_from + STREAM_RETENTION_SECONDS
+        # Powertools reads the wall clock, not the app's; the expiry is the configured one.
+        assert expiration <= sent_until + deliver.IDEMPOTENCY_EXPIRY
 
 
 def test_one_malformed_record_among_ten_leaves_the_other_nine_sent_once(
@@ -337,6 +398,10 @@ def test_deliveries_list_newest_first_and_stay_out_of_the_ticket_detail(
     }
     assert {item["template"] for item in listed[2:]} == {"ticket_created"}
     assert all(item["outcome"] == "sent" and item["provider_message_id"] for item in listed)
+    # Each entry is stamped with the moment of its own send.
+    assert [item["attempted_at"] for item in listed] == [app_clock.iso(clock.now())] * 2 + [
+        app_clock.iso(clock.now() - timedelta(minutes=1))
+    ] * 2
     assert [note["body"] for note in detail["notes"]] == ["Fixed."]
     assert desk.api.get("/api/tickets/999999/deliveries").status_code == 404
 

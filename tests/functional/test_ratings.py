@@ -15,12 +15,15 @@ from chalice.test import Client
 
 from chalicelib.notify.links import PublicLinks, rating_token
 from tests.functional.desk import Desk, MovableClock
+from tests.functional.portal_fixtures import Customers, customers
 from tests.functional.test_openapi import Checker, Documented
 
 TABLE = "helpdesk-test"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 pytestmark = pytest.mark.usefixtures("clock")
+
+__all__ = ["customers"]
 
 
 @dataclass
@@ -442,3 +445,29 @@ def test_the_staff_api_shows_the_rating_with_the_ticket_as_documented(
         "rated_at": clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }
     assert unrated.data["rating"] is None
+
+
+def test_a_rating_made_through_the_link_is_the_one_the_portal_ticket_page_shows(
+    client: Client, rated: Rated, customers: Customers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN Cleo's closed ticket, not rated yet on her portal page
+    monkeypatch.setenv("HELPDESK_PUBLIC_URL", "https://help.example.com")
+    number = rated.closed["number"]
+    browser = customers.signed_in("cleo")
+    before = browser.get(f"/portal/tickets/{number}")
+    assert before.status == 200
+    assert "You rated this ticket" not in before.plain
+
+    # WHEN she rates it through the link of a close notice (no login)
+    link = PublicLinks.from_env().rating(number, rated.options["okay"])
+    token = link.removeprefix("https://help.example.com/rate/").split("?")[0]
+    answer = post_form(client, token, rating_option_id=rated.options["okay"], comment="Took a while <3")
+    assert answer.status_code == 200, html(answer)
+
+    # THEN her portal page shows that rating: its label, its option chosen, its comment
+    page = browser.get(f"/portal/tickets/{number}")
+    assert page.status == 200
+    assert "You rated this ticket “Okay”" in page.plain
+    assert checked_option(page.text) == rated.options["okay"]
+    assert "Took a while &lt;3</textarea>" in page.text
+    assert "Change my rating" in page.plain

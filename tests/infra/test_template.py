@@ -350,16 +350,25 @@ def test_the_stream_role_reads_only_its_stream_and_writes_only_to_its_failure_qu
     }
 
 
-def test_the_idempotency_table_outlives_the_stream_retention_and_is_named_to_the_stream_handler(
+def test_the_idempotency_table_expires_by_the_apps_expiry_attribute_and_is_named_to_the_stream_handler(
     package: Package,
 ) -> None:
+    from chalicelib.notify import deliver
+
     table = package.resources[IDEMPOTENCY_TABLE]
     properties = table["Properties"]
 
     assert table["Type"] == "AWS::DynamoDB::Table"
     assert properties["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
-    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    # TTL deletes a record only once the app's expiry has passed: the expiry itself, longer
+    # than the stream's retention, is checked on a real record in tests/functional
+    # (test_notifications: "each send is remembered for longer than the stream keeps its record").
+    assert properties["TimeToLiveSpecification"] == {
+        "AttributeName": deliver.EXPIRY_ATTRIBUTE,
+        "Enabled": True,
+    }
+    assert deliver.IDEMPOTENCY_EXPIRY > STREAM_RETENTION_SECONDS
     assert properties["SSESpecification"] == {"SSEEnabled": True}
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     variables = package.resources[STREAM_HANDLER]["Properties"]["Environment"]["Variables"]

@@ -417,7 +417,6 @@ def test_a_customer_reply_reaches_staff_even_when_the_contact_declines_email_for
         [DomainEvent("ticket_reopened", NUMBER, {"status_id": OPEN})],
         [status_changed(SOLVED, DECLINED)],
         [status_changed(OPEN, "st-deleted-since")],
-        [],
     ],
     ids=[
         "assignment",
@@ -426,7 +425,6 @@ def test_a_customer_reply_reaches_staff_even_when_the_contact_declines_email_for
         "reopen-alone",
         "closed-to-closed",
         "unknown-status",
-        "no-events-ttl-expiry",
     ],
 )
 def test_internal_changes_tell_nobody(events: list[DomainEvent]) -> None:

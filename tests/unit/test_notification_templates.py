@@ -370,21 +370,64 @@ def test_importing_the_templates_module_does_not_import_jinja2() -> None:
 # -- the preview ----------------------------------------------------------------------
 
 
-def test_the_preview_writes_one_file_per_template_and_channel_and_an_index(tmp_path: Path) -> None:
-    written = preview.write(tmp_path)
+# What each template file becomes in the preview: the subject and the plain text share a file.
+PREVIEW_OF_FILE = {
+    "subject.txt": "email.txt",
+    "email.txt": "email.txt",
+    "email.html": "email.html",
+    "sms.txt": "sms.txt",
+}
 
-    names = {path.name for path in written}
+
+def preview_names_on_disk() -> dict[str, set[str]]:
+    """Every template under ``templates/notifications``, read from the files themselves:
+    preview key -> the preview files its files call for. Files directly in the folder
+    (``layout.html``, ``macros.html``) are shared parts, not templates; a template in a
+    subfolder (``account/password_reset``) is keyed with a dot (``account.password_reset``)."""
+    expected: dict[str, set[str]] = {}
+    for path in sorted(templates.NOTIFICATIONS.rglob("*")):
+        if not path.is_file() or path.parent == templates.NOTIFICATIONS:
+            continue
+        key = path.parent.relative_to(templates.NOTIFICATIONS).as_posix().replace("/", ".")
+        assert path.name in PREVIEW_OF_FILE, f"the preview shows no file like {path}"
+        expected.setdefault(key, set()).add(f"{key}.{PREVIEW_OF_FILE[path.name]}")
+    return expected
+
+
+def rendered_for_preview(key: str) -> templates.RenderedEmail:
+    """The email of preview ``key`` as its renderer makes it from the preview's sample data."""
+    if key.startswith(preview.ACCOUNT_PREFIX):
+        template = key.removeprefix(preview.ACCOUNT_PREFIX)
+        return templates.render_account_email(template, **preview.sample_account_values(template))
+    return render_email(key, preview.sample_context(key))
+
+
+def test_the_preview_renders_every_template_on_disk_and_indexes_each(tmp_path: Path) -> None:
+    # GIVEN every template file under templates/notifications
+    expected = preview_names_on_disk()
+    assert {"ticket_created", "account.password_reset"} <= set(expected)
+
+    # WHEN the preview is written
+    written = {path.name for path in preview.write(tmp_path)}
+
+    # THEN it holds exactly one preview file per template file kind, and an index
+    assert written == {"index.html"}.union(*expected.values())
     index = (tmp_path / "index.html").read_text()
-    assert "index.html" in names
-    for template, channel in PAIRS:
-        name = f"{template}.email.html" if channel == "email" else f"{template}.sms.txt"
-        assert name in names
-        assert str(preview.TICKET_NUMBER) in (tmp_path / name).read_text()
-    for template in EMAIL_TEMPLATES:
-        assert f'href="{template}.email.html"' in index
-        text_part = (tmp_path / f"{template}.email.txt").read_text()
-        assert text_part.startswith(f"Subject: [Ticket {preview.TICKET_NUMBER}]")
-    assert len(names) == 1 + len(PAIRS) + len(EMAIL_TEMPLATES)
+    for key in expected:
+        email = rendered_for_preview(key)
+        # Each file is that template's own rendering, not another's.
+        assert (tmp_path / f"{key}.email.html").read_text() == email.html
+        assert (tmp_path / f"{key}.email.txt").read_text() == f"Subject: {email.subject}\n\n{email.text}"
+        assert f'href="{key}.email.html"' in index
+        assert f'href="{key}.email.txt"' in index
+    for template, channels in TEMPLATES.items():
+        assert str(preview.TICKET_NUMBER) in (tmp_path / f"{template}.email.html").read_text()
+        if "sms" in channels:
+            sms = (tmp_path / f"{template}.sms.txt").read_text()
+            assert sms == render_sms(template, preview.sample_context(template)) + "\n"
+    for template in templates.ACCOUNT_TEMPLATES:
+        link = preview.sample_account_values(template)["link"]
+        assert f'href="{link}"' in (tmp_path / f"account.{template}.email.html").read_text()
 
 
 def test_the_preview_command_says_where_the_index_is(
@@ -406,11 +449,15 @@ def test_the_local_dev_route_serves_the_same_preview_files() -> None:
     app = Chalice("preview-test")
     app.register_blueprint(create_blueprint(Outbox("123456789012", "us-east-1")))
 
+    expected = {"index.html"}.union(*preview_names_on_disk().values())
+    files = {file.name: file for file in preview.build()}
+
     with Client(app) as client:
         start = client.http.get("/dev/templates")
         index = client.http.get("/dev/templates/index.html")
         sms = client.http.get("/dev/templates/ticket_created.sms.txt")
         missing = client.http.get("/dev/templates/secrets.txt")
+        served = {name: client.http.get(f"/dev/templates/{name}") for name in sorted(expected)}
 
     assert start.status_code == 302
     assert start.headers["Location"] == "/dev/templates/index.html"
@@ -420,3 +467,9 @@ def test_the_local_dev_route_serves_the_same_preview_files() -> None:
     assert sms.headers["Content-Type"].startswith("text/plain")
     assert sms.body.decode() == render_sms("ticket_created", preview.sample_context("ticket_created")) + "\n"
     assert missing.status_code == 404
+    # Every template on disk, account emails included, is served as the preview renders it.
+    assert 'href="account.password_reset.email.html"' in index.body.decode()
+    for name, response in served.items():
+        assert response.status_code == 200, name
+        assert response.headers["Content-Type"] == files[name].content_type
+        assert response.body.decode() == files[name].content, name
