@@ -210,6 +210,7 @@ class LocalStack:
 
     def _seed(self) -> None:
         from chalicelib.errors import InvalidInput
+        from local.dev_routes import DEMO_SITE_VARIABLE
         from local.seed import seed
 
         try:
@@ -224,6 +225,8 @@ class LocalStack:
                 exc.field or "", exc.field
             )
             raise StartupError(f"{variable}: {exc.message}") from exc
+        # /embed/v1/demo embeds this site, whatever other sites an admin adds.
+        os.environ[DEMO_SITE_VARIABLE] = self.demo.site_id or ""
         logger.info("demo data seeded tickets=%s", ",".join(map(str, self.demo.ticket_numbers)))
 
     def _verify_sender(self) -> None:

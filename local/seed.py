@@ -86,11 +86,12 @@ class Login:
 @dataclass
 class DemoData:
     """What seeding made that the runner needs next: logins to print, ticket numbers to log,
-    and the sender address SES must verify."""
+    the sender address SES must verify, and the demo website the demo page embeds."""
 
     logins: list[Login] = field(default_factory=list)
     ticket_numbers: list[int] = field(default_factory=list)
     sender_email: str = SENDER_EMAIL
+    site_id: str | None = None
     site_key: str | None = None
 
 
@@ -172,7 +173,7 @@ def seed(
                 "default_category_id": categories["Orders and delivery"],
             },
         )
-        data.site_key = site.public_key
+        data.site_id, data.site_key = site.id, site.public_key
 
     customer_password = new_password()
     customer = contacts.create(

@@ -7,7 +7,11 @@ before (a signed time, so a bot that posts at once is refused); an empty honeypo
 (a filled one is taken as automated and quietly dropped); and rate limits per client
 address and per email. The visitor's email finds their contact or makes a new one; the
 answer is the same either way and says nothing about the contact. A double submit with
-the same ``Idempotency-Key`` gets the first answer back (Powertools idempotency).
+the same ``Idempotency-Key`` gets the first answer back (Powertools idempotency); such a
+replay raises nothing, so it is not counted against the limits either.
+
+A blank optional field counts as absent, in JSON as in a form: a plain HTML form sends
+every field it has, an untouched one as ``phone=``.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ SPEC = {
     HONEYPOT: Field(text(500, min_length=0), nullable=True),
 }
 FIELDS = tuple(SPEC)
+OPTIONAL = frozenset(name for name, field in SPEC.items() if not field.required)
 
 TOO_FAST = "The form was sent too quickly. Please wait a moment and send it again."
 STALE_FORM = "This form has expired. Please reload the page and send it again."
@@ -116,7 +121,7 @@ def submit(
     lambda_context: Any = None,
 ) -> Accepted:
     """Check the submission and raise the ticket; the same answer for a repeated key."""
-    values = parse_fields(body, SPEC)
+    values = parse_fields(_without_blank_optionals(body), SPEC)
     check_form_token(site, values["form_token"])
     if values.get("category_id") and not config.entry("categories", values["category_id"]):
         # The snippet's data-category names a category deleted since: the visitor cannot fix
@@ -127,14 +132,29 @@ def submit(
         values["category_id"] = None
     if values.get(HONEYPOT):
         return Accepted(None)  # a field no person sees was filled in: a bot, told nothing
-    throttle.reserve([(PER_ADDRESS, client_address), (PER_EMAIL, values["email"].lower())])
+    limits = [(PER_ADDRESS, client_address), (PER_EMAIL, values["email"].lower())]
     if not idempotency_key:
-        return Accepted(_raise_ticket(site, config, values))
-    return Accepted(_raise_once(site, config, values, idempotency_key, lambda_context))
+        return Accepted(_raise_ticket(site, config, values, limits))
+    return Accepted(_raise_once(site, config, values, limits, idempotency_key, lambda_context))
+
+
+def _without_blank_optionals(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` without the optional fields whose value is blank text: the visitor gave none.
+    A blank required field stays, to be refused naming it."""
+    return {
+        name: value
+        for name, value in body.items()
+        if not (name in OPTIONAL and isinstance(value, str) and not value.strip())
+    }
 
 
 def _raise_once(
-    site: Site, config: SetupConfig, values: dict[str, Any], idempotency_key: str, lambda_context: Any
+    site: Site,
+    config: SetupConfig,
+    values: dict[str, Any],
+    limits: list[tuple[throttle.Limit, str]],
+    idempotency_key: str,
+    lambda_context: Any,
 ) -> int:
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
@@ -148,7 +168,7 @@ def _raise_once(
         # An attempt cut off by the Lambda timeout is not left "in progress" for a whole day.
         idempotency.register_lambda_context(lambda_context)
     try:
-        number: int = raise_once(site, config, values, key=key)
+        number: int = raise_once(site, config, values, limits, key=key)
     except IdempotencyAlreadyInProgressError as exc:
         raise Conflict("The same request is still being handled; try again in a moment.") from exc
     except IdempotencyValidationError as exc:
@@ -158,7 +178,13 @@ def _raise_once(
     return number
 
 
-def _raise_ticket(site: Site, config: SetupConfig, values: dict[str, Any]) -> int:
+def _raise_ticket(
+    site: Site, config: SetupConfig, values: dict[str, Any], limits: list[tuple[throttle.Limit, str]]
+) -> int:
+    # Counted here, where a ticket is really raised: a replayed Idempotency-Key never gets
+    # this far, so a double submit at the limit still gets its first answer, and a throttled
+    # attempt leaves no idempotency record behind (Powertools deletes it on the error).
+    throttle.reserve(limits)
     contact = _contact_for(config, values)
     ticket = tickets.open_ticket(
         config,
@@ -198,8 +224,9 @@ def _contact_for(config: SetupConfig, values: dict[str, Any]) -> Contact:
 @lru_cache(maxsize=1)
 def _idempotent_raise() -> tuple[Any, Any]:
     """``_raise_ticket`` under Powertools idempotency, keyed by (site, Idempotency-Key): a
-    repeat within a day answers the first ticket's number; a repeat while the first is still
-    running is refused (the caller retries); a repeat with another body is a 422."""
+    repeat within a day answers the first ticket's number without running it again (nor
+    counting it against the limits); a repeat while the first is still running is refused
+    (the caller retries); a repeat with another body is a 422."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
@@ -218,8 +245,15 @@ def _idempotent_raise() -> tuple[Any, Any]:
         expires_after_seconds=IDEMPOTENCY_SECONDS,
     )
 
-    def raise_once(site: Site, config: SetupConfig, values: dict[str, Any], *, key: dict[str, str]) -> int:
-        return _raise_ticket(site, config, values)
+    def raise_once(
+        site: Site,
+        config: SetupConfig,
+        values: dict[str, Any],
+        limits: list[tuple[throttle.Limit, str]],
+        *,
+        key: dict[str, str],
+    ) -> int:
+        return _raise_ticket(site, config, values, limits)
 
     wrapped = idempotent_function(data_keyword_argument="key", persistence_store=persistence, config=config)(
         raise_once

@@ -5,6 +5,10 @@ only for an origin a site allows, echoed exactly, never ``*`` or ``null``, never
 credentials; every other origin gets no CORS headers at all, and a browser then refuses to
 let its page read the answer. A preflight carries no site key, so it is answered for any
 origin some enabled site allows; the POST itself must come from an origin of its own site.
+Once the site and the origin are known, every answer carries the CORS headers, errors
+included (a body too large, bad JSON, a bad field, a limit reached), so the widget can
+show them. A key in the header is therefore checked before the body is read: a bad key is
+a 403 whatever the body. A key sent as a body field can only be checked after.
 Cookies are never read here: a portal session cannot attach a website ticket to an account.
 """
 
@@ -78,21 +82,32 @@ def preflight() -> Response:
     return Response(body="", status_code=204, headers=headers)
 
 
+def _check_origin(site: Site, origin: str | None) -> None:
+    if not embed.origin_ok(site, origin):
+        count("EmbedOriginRefused")
+        raise Forbidden("This website may not raise tickets from this page.")
+
+
 @bp.route("/embed/v1/tickets", methods=["POST"], content_types=[JSON, web.FORM])
 def create_website_ticket() -> Response:
     """Raise a ticket from a website: 201 ``{number, message}``."""
     request = bp.current_request
     origin = request.headers.get("origin")
+    header_key = request.headers.get(KEY_HEADER)
     allowed_origin = False
     try:
-        body = _submitted(request)
-        key = request.headers.get(KEY_HEADER) or body.pop("site_key", None)
-        body.pop("site_key", None)
-        site, config = _site_and_config(key if isinstance(key, str) else None)
-        if not embed.origin_ok(site, origin):
-            count("EmbedOriginRefused")
-            raise Forbidden("This website may not raise tickets from this page.")
-        allowed_origin = origin is not None
+        if header_key is not None:
+            site, config = _site_and_config(header_key)
+            _check_origin(site, origin)
+            allowed_origin = origin is not None
+            body = _submitted(request)
+            body.pop("site_key", None)  # the header's key is the one checked
+        else:
+            body = _submitted(request)
+            key = body.pop("site_key", None)
+            site, config = _site_and_config(key if isinstance(key, str) else None)
+            _check_origin(site, origin)
+            allowed_origin = origin is not None
         idempotency_key = request.headers.get("idempotency-key")
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
             raise InvalidInput("'Idempotency-Key' must be 1 to 200 characters.", field="Idempotency-Key")

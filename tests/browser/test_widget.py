@@ -23,7 +23,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from chalicelib.domain import embed
 from tests.browser.services import StaffApi, emailed_link
-from tests.browser.steps import Watch
+from tests.browser.steps import FAILED_LOAD, Watch
 from tests.smoke.test_local_stack import EVENT_TIMEOUT, PROJECT_DIR, LocalStackProcess, call
 
 SCREENSHOTS = PROJECT_DIR / "build" / "screenshots" / "widget"
@@ -87,9 +87,12 @@ class Website:
         self._thread.join(5)
 
 
-def shop_page(stack: LocalStackProcess, site_key: str, *, mode: str = "", css: str = "") -> str:
+def shop_page(
+    stack: LocalStackProcess, site_key: str, *, mode: str = "", css: str = "", category: str = ""
+) -> str:
     """A shop's help page carrying the snippet from the admin's sites page."""
     mode_attribute = f' data-mode="{mode}"' if mode else ""
+    mode_attribute += f' data-category="{category}"' if category else ""
     style = f"<style>{css}</style>" if css else ""
     return f"""<!doctype html>
 <html lang="en">
@@ -186,6 +189,18 @@ def outbox_message(base: str, to: str, timeout: float = EVENT_TIMEOUT) -> dict[s
         time.sleep(0.2)
 
 
+def forgive_refused_posts(watch: Watch, base: str, status: int) -> list[str]:
+    """Take Chromium's notes of the widget's posts answered ``status`` (a refusal the test
+    expects) out of the problems the console showed, leaving any other problem in place."""
+    notes = [
+        problem
+        for problem in watch.problems
+        if f"at {base}/embed/v1/tickets:" in problem and f"{FAILED_LOAD} {status}" in problem
+    ]
+    watch.problems[:] = [problem for problem in watch.problems if problem not in notes]
+    return notes
+
+
 def forgive_cors_refusals(watch: Watch, base: str) -> list[str]:
     """Take the CORS refusals of the widget's calls to ``base`` out of the problems the
     console showed (the test expects them), leaving any other problem in place."""
@@ -239,6 +254,66 @@ def test_a_visitor_on_a_listed_site_raises_a_ticket_that_staff_see_and_is_emaile
     assert f"[Ticket {number}]" in message["subject"]
     page.goto(emailed_link(stack.base, "wanda.widget@example.com", "/t/"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"#{number} Parcel never came")
+
+
+def test_a_field_the_helpdesk_refuses_is_marked_and_the_corrected_ticket_takes_the_snippets_category(
+    page: Page, watch: Watch, stack: LocalStackProcess, staff: StaffApi, shop: Website, site: dict[str, Any]
+) -> None:
+    # GIVEN a shop page whose snippet names a category (the site itself has no default one)
+    billing = next(item for item in staff.get("/api/categories")["items"] if item["name"] == "Billing")
+    url = shop.publish("/help-billing", shop_page(stack, site["public_key"], category=billing["id"]))
+    opened = open_shop_page(page, url, stack)
+
+    # WHEN a visitor sends a phone number that the helpdesk cannot read
+    fill_in(
+        page, "Bea Billing", "bea.billing@example.com", "Charged twice", "Invoice 7781 was charged twice."
+    )
+    phone = page.get_by_label("Phone (optional)")
+    phone.fill("12")
+    wait_like_a_person(page, opened)
+    page.get_by_role("button", name="Send").click()
+
+    # THEN the widget reads the helpdesk's refusal and marks that field with its message
+    expect(page.get_by_role("status")).to_have_text("Please check the marked field.")
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(phone).to_have_accessible_description(re.compile(r"international form"))
+    expect(phone).to_be_focused()
+    page.screenshot(path=SCREENSHOTS / "field-refused.png", full_page=True)
+
+    # WHEN they correct it and send again
+    phone.fill("+1 415 555 0188")
+    page.get_by_role("button", name="Send").click()
+
+    # THEN the ticket is raised, in the category the snippet names, with the phone number
+    status = page.get_by_role("status")
+    expect(status).to_contain_text(re.compile(r"Your ticket number is \d+\."))
+    found = re.search(r"Your ticket number is (\d+)\.", status.inner_text())
+    assert found
+    ticket = staff.get(f"/api/tickets/{found.group(1)}")
+    assert (ticket["subject"], ticket["category_id"]) == ("Charged twice", billing["id"])
+    assert staff.get(f"/api/contacts/{ticket['contact_id']}")["phone"] == "+14155550188"
+
+    # AND the only console line is Chromium's note of the refused post
+    assert len(forgive_refused_posts(watch, stack.base, 422)) == 1
+
+
+def test_the_local_demo_page_embeds_a_working_form_with_the_demo_sites_key(
+    page: Page, stack: LocalStackProcess, staff: StaffApi, site: dict[str, Any]
+) -> None:
+    # GIVEN the seeded demo site, and a site an admin added whose name sorts before it
+    demo = next(item for item in staff.get("/api/sites")["items"] if item["name"] == "Demo shop")
+    assert site["name"] < demo["name"]
+
+    # WHEN someone opens the demo page of the local stack
+    with page.expect_response(lambda answer: "/embed/v1/form-token" in answer.url) as token:
+        page.goto(f"{stack.base}/embed/v1/demo")
+
+    # THEN it embeds the demo site's key, not the admin's site's, and the form is ready
+    assert token.value.status == 200
+    assert page.locator("script[data-site-key]").get_attribute("data-site-key") == demo["public_key"]
+    expect(page.get_by_role("heading", name=WIDGET_TITLE)).to_be_visible()
+    expect(page.get_by_role("button", name="Send")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("")
 
 
 def test_a_page_from_an_origin_the_site_does_not_list_is_refused_and_raises_no_ticket(

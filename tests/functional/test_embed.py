@@ -72,6 +72,21 @@ def tickets_of(desk: Desk) -> list[dict[str, Any]]:
     return items
 
 
+def post_form(website: Website, fields: dict[str, Any], **headers: str) -> Any:
+    """A plain HTML form's post: URL-encoded, every field sent, one left untouched as empty."""
+    sent = {"Content-Type": "application/x-www-form-urlencoded", "Origin": SHOP, **headers}
+    answer = website.client.http.post("/embed/v1/tickets", headers=sent, body=urlencode(fields))
+    answer.data = json.loads(answer.body) if answer.body else None
+    return answer
+
+
+def start_of_window(clock: MovableClock, limit: Any) -> None:
+    """Move the clock to the start of the limit's next fixed window, so that every attempt
+    of the test counts in one window however long the test moves the clock."""
+    window = limit.window_seconds
+    clock.advance(seconds=window - clock.moment.timestamp() % window)
+
+
 # -- CORS ----------------------------------------------------------------------------
 
 
@@ -150,6 +165,52 @@ def test_a_form_post_with_the_key_as_a_field_works_too(website: Website, desk: D
     assert len(tickets_of(desk)) == 1
 
 
+def test_a_json_post_may_carry_the_key_as_a_field_too(website: Website, desk: Desk) -> None:
+    answer = website.post({**website.fields(), "site_key": website.key}, key=None)
+
+    assert answer.status_code == 201, answer.body
+    assert answer.headers["Access-Control-Allow-Origin"] == SHOP
+    assert [ticket["number"] for ticket in tickets_of(desk)] == [answer.data["number"]]
+
+
+def test_a_plain_html_form_with_its_optional_fields_left_empty_raises_a_ticket(
+    website: Website, desk: Desk
+) -> None:
+    fields = {**website.fields(), "phone": "", "category_id": "", "website": "", "site_key": website.key}
+
+    answer = post_form(website, fields)
+
+    assert answer.status_code == 201, answer.body
+    (ticket,) = tickets_of(desk)
+    assert ticket["number"] == answer.data["number"]
+    assert ticket["category_id"] == desk.categories["technical"]  # the site's default
+    assert desk.api.get(f"/api/contacts/{ticket['contact_id']}").data["phone"] is None
+
+
+def test_blank_optional_fields_in_json_count_as_absent_too(website: Website, desk: Desk) -> None:
+    answer = website.post(website.fields(phone="  ", category_id="", website=""))
+
+    assert answer.status_code == 201, answer.body
+    (ticket,) = tickets_of(desk)
+    assert ticket["number"] == answer.data["number"]
+    assert ticket["category_id"] == desk.categories["technical"]
+    assert desk.api.get(f"/api/contacts/{ticket['contact_id']}").data["phone"] is None
+
+
+@pytest.mark.parametrize("encoding", ["form", "json"])
+def test_a_blank_required_field_is_still_422_naming_it(website: Website, desk: Desk, encoding: str) -> None:
+    fields = website.fields(subject=" ", phone="")
+
+    if encoding == "form":
+        answer = post_form(website, fields, **{"X-Helpdesk-Site-Key": website.key})
+    else:
+        answer = website.post(fields)
+
+    assert answer.status_code == 422
+    assert answer.data["error"]["field"] == "subject"
+    assert tickets_of(desk) == []
+
+
 def test_a_portal_session_cookie_never_attaches_the_ticket_to_its_account(
     website: Website, desk: Desk
 ) -> None:
@@ -226,6 +287,48 @@ def test_a_bad_field_is_422_naming_it_and_readable_by_the_page(
     assert tickets_of(desk) == []
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "field"),
+    [
+        ("application/json", "x" * (embed.MAX_BODY_BYTES + 1), 413, None),
+        ("application/json", '{"name": "Vic", ', 400, None),
+        ("application/json", '["not", "an", "object"]', 400, None),
+        ("application/x-www-form-urlencoded", "name=Vic&colour=blue", 422, "colour"),
+    ],
+    ids=["too-large", "bad-json", "not-an-object", "unknown-form-field"],
+)
+def test_an_error_answered_to_an_allowed_origin_carries_its_cors_headers(
+    website: Website, desk: Desk, content_type: str, body: str, status: int, field: str | None
+) -> None:
+    answer = website.post(body, **{"Content-Type": content_type})
+
+    assert answer.status_code == status
+    assert answer.data["error"]["field"] == field
+    # Echoed, so the widget on that page can read the error and show it.
+    assert answer.headers["Access-Control-Allow-Origin"] == SHOP
+    assert answer.headers["Vary"] == "Origin"
+    assert "Access-Control-Allow-Credentials" not in answer.headers
+    assert tickets_of(desk) == []
+
+
+@pytest.mark.parametrize(
+    "body", ['{"name": ', "x" * (embed.MAX_BODY_BYTES + 1), json.dumps({"colour": "blue"})]
+)
+def test_a_bad_key_in_the_header_is_403_whatever_the_body(website: Website, body: str) -> None:
+    answer = website.post(body, key="hd_nosuchsite_abc")
+
+    assert answer.status_code == 403
+    assert answer.data["error"]["code"] == "forbidden"
+    assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+def test_a_foreign_origin_gets_403_without_cors_headers_whatever_the_body(website: Website) -> None:
+    answer = website.post("x" * (embed.MAX_BODY_BYTES + 1), origin=OTHER)
+
+    assert answer.status_code == 403
+    assert not any(name.lower().startswith("access-control-") for name in answer.headers)
+
+
 def test_a_form_sent_at_once_or_with_a_forged_token_is_refused(website: Website, desk: Desk) -> None:
     quick = website.post({**website.fields(), "form_token": website.token()})
     forged = website.post(website.fields(form_token="1700000000.deadbeefdeadbeefdeadbeefdeadbeef"))
@@ -237,6 +340,41 @@ def test_a_form_sent_at_once_or_with_a_forged_token_is_refused(website: Website,
     assert tickets_of(desk) == []
 
 
+def test_a_form_token_is_good_for_its_lifetime_and_then_asks_for_a_reload(
+    website: Website, desk: Desk, clock: MovableClock
+) -> None:
+    fields = website.fields()  # the token is MIN_FILL_SECONDS + 1 old now
+    clock.advance(seconds=embed.FORM_TOKEN_LIFETIME - embed.MIN_FILL_SECONDS - 1)
+    at_the_end = website.post(fields)
+    stale = website.fields(subject="Still there?")
+    clock.advance(seconds=embed.FORM_TOKEN_LIFETIME - embed.MIN_FILL_SECONDS)
+
+    refused = website.post(stale)
+
+    assert at_the_end.status_code == 201, at_the_end.body
+    assert refused.status_code == 422
+    assert refused.data["error"]["field"] == "form_token"
+    assert refused.data["error"]["message"] == embed.STALE_FORM
+    assert refused.headers["Access-Control-Allow-Origin"] == SHOP
+    assert [ticket["subject"] for ticket in tickets_of(desk)] == ["Where is my order?"]
+
+
+def test_a_form_token_issued_in_the_future_is_refused_asking_for_a_reload(
+    website: Website, desk: Desk, clock: MovableClock
+) -> None:
+    from chalicelib.domain import sites
+
+    # Signed with the right key, so only its time can give it away.
+    later = embed.form_token(sites.get(website.site["id"]), now=clock.moment.timestamp() + 3600)
+
+    answer = website.post(website.fields(form_token=later))
+
+    assert answer.status_code == 422
+    assert answer.data["error"]["field"] == "form_token"
+    assert answer.data["error"]["message"] == embed.STALE_FORM
+    assert tickets_of(desk) == []
+
+
 def test_a_filled_honeypot_is_thanked_and_dropped(website: Website, desk: Desk) -> None:
     answer = website.post(website.fields(website="http://spam.example"))
 
@@ -245,7 +383,10 @@ def test_a_filled_honeypot_is_thanked_and_dropped(website: Website, desk: Desk) 
     assert tickets_of(desk) == []
 
 
-def test_submissions_are_limited_per_client_address_with_retry_after(website: Website, desk: Desk) -> None:
+def test_submissions_are_limited_per_client_address_with_retry_after(
+    website: Website, desk: Desk, clock: MovableClock
+) -> None:
+    start_of_window(clock, embed.PER_ADDRESS)
     answers = [
         website.post(website.fields(email=f"v{n}@example.com")).status_code
         for n in range(embed.PER_ADDRESS.attempts + 1)
@@ -257,8 +398,11 @@ def test_submissions_are_limited_per_client_address_with_retry_after(website: We
     assert limited.headers["Access-Control-Allow-Origin"] == SHOP
 
 
-def test_submissions_are_limited_per_email(website: Website, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_submissions_are_limited_per_email(
+    website: Website, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(embed, "PER_ADDRESS", embed.throttle.Limit("embed-address-test", 100, 3600))
+    start_of_window(clock, embed.PER_EMAIL)
     answers = [website.post(website.fields()).status_code for _ in range(embed.PER_EMAIL.attempts + 1)]
 
     assert answers[-1] == 429
@@ -283,6 +427,52 @@ def test_the_same_idempotency_key_gets_the_first_answer_and_one_ticket(website: 
     assert first.status_code == second.status_code == 201
     assert first.data == second.data
     assert len(tickets_of(desk)) == 1
+
+
+def test_replays_of_an_idempotency_key_use_no_allowance_and_answer_even_at_the_limit(
+    website: Website, desk: Desk, clock: MovableClock
+) -> None:
+    start_of_window(clock, embed.PER_ADDRESS)
+    fields = website.fields()
+    double_submit = {"Idempotency-Key": "attempt-3"}
+    first = website.post(fields, **double_submit)
+
+    # More replays than either limit allows submissions (per address, and per email: theirs).
+    replays = [website.post(fields, **double_submit) for _ in range(embed.PER_ADDRESS.attempts)]
+    # The replays took nothing: the rest of the address's allowance still raises tickets.
+    others = [
+        website.post(website.fields(email=f"v{n}@example.com")).status_code
+        for n in range(embed.PER_ADDRESS.attempts - 1)
+    ]
+    over = website.post(website.fields(email="late@example.com"))
+    at_the_limit = website.post(fields, **double_submit)
+
+    assert first.status_code == 201, first.body
+    assert [(replay.status_code, replay.data) for replay in replays] == [(201, first.data)] * len(replays)
+    assert others == [201] * (embed.PER_ADDRESS.attempts - 1)
+    assert over.status_code == 429
+    assert (at_the_limit.status_code, at_the_limit.data) == (201, first.data)
+    assert at_the_limit.headers["Access-Control-Allow-Origin"] == SHOP
+    assert len(tickets_of(desk)) == embed.PER_ADDRESS.attempts
+
+
+def test_a_key_whose_first_attempt_was_throttled_is_tried_again_later(
+    website: Website, desk: Desk, clock: MovableClock
+) -> None:
+    start_of_window(clock, embed.PER_EMAIL)
+    for _ in range(embed.PER_EMAIL.attempts):
+        assert website.post(website.fields()).status_code == 201
+    fields = website.fields(subject="One more")
+    throttled = website.post(fields, **{"Idempotency-Key": "attempt-4"})
+    clock.advance(seconds=embed.PER_EMAIL.window_seconds)
+
+    later = website.post(fields, **{"Idempotency-Key": "attempt-4"})
+
+    assert throttled.status_code == 429
+    # Not left "in progress" by the refused attempt: the next window raises the ticket.
+    assert later.status_code == 201, later.body
+    assert tickets_of(desk)[0]["number"] == later.data["number"]
+    assert len(tickets_of(desk)) == embed.PER_EMAIL.attempts + 1
 
 
 def test_an_idempotency_key_reused_with_another_body_is_refused(website: Website, desk: Desk) -> None:
@@ -400,3 +590,74 @@ def test_deleting_a_site_changed_since_it_was_read_is_a_conflict(website: Websit
         sites.delete(read)
 
     assert desk.api.get(f"/api/sites/{website.site['id']}").status_code == 200
+
+
+# -- the local demo page -------------------------------------------------------------
+
+
+def demo_client() -> Client:
+    """The runner's development routes on an app of their own, as ``make run`` adds them."""
+    from chalice.app import Chalice
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    from local.dev_routes import create_blueprint
+    from local.outbox import Outbox
+
+    app = Chalice("demo-test")
+    app.register_blueprint(create_blueprint(Outbox(DEFAULT_ACCOUNT_ID, "us-east-1")))
+    return Client(app)
+
+
+def test_the_demo_page_embeds_the_widget_with_the_seeded_demo_sites_key(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from chalicelib.domain import setup, sites
+    from local.dev_routes import DEMO_SITE_VARIABLE
+    from local.seed import seed
+
+    demo = seed(site_origins=["http://127.0.0.1:8000"])
+    # An admin's own site, whose name sorts before the demo site's: never taken for it.
+    sites.create(setup.load(), {"name": "Acme", "allowed_origins": ["https://acme.example"]})
+    monkeypatch.setenv(DEMO_SITE_VARIABLE, demo.site_id or "")
+
+    with demo_client() as client:
+        inline = client.http.get("/embed/v1/demo")
+        button = client.http.get("/embed/v1/demo?mode=button")
+
+    assert inline.status_code == 200
+    assert inline.headers["Content-Type"] == "text/html; charset=utf-8"
+    scripts = re.findall(r"<script [^>]*>", inline.body.decode())
+    assert scripts == [f'<script src="/embed/v1/widget.js" data-site-key="{demo.site_key}" async>']
+    assert f'data-site-key="{demo.site_key}" data-mode="button"' in button.body.decode()
+    assert sites.get(demo.site_id or "").name == "Demo shop"
+
+
+def test_the_demo_page_follows_a_replaced_key_and_is_404_without_a_demo_site(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.domain import setup, sites
+    from local.dev_routes import DEMO_SITE_VARIABLE
+
+    site = sites.create(setup.load(), {"name": "Demo shop", "allowed_origins": ["http://127.0.0.1:8000"]})
+    replaced = sites.update(setup.load(), site, {"new_key": True, "version": 1})
+
+    with demo_client() as client:
+        monkeypatch.setenv(DEMO_SITE_VARIABLE, site.id)
+        current = client.http.get("/embed/v1/demo")
+        monkeypatch.delenv(DEMO_SITE_VARIABLE)
+        unseeded = client.http.get("/embed/v1/demo")
+        monkeypatch.setenv(DEMO_SITE_VARIABLE, "deleted-site")
+        deleted = client.http.get("/embed/v1/demo")
+
+    assert current.status_code == 200
+    assert f'data-site-key="{replaced.public_key}"' in current.body.decode()
+    assert (unseeded.status_code, deleted.status_code) == (404, 404)
+
+
+def test_the_deployed_app_has_no_demo_page() -> None:
+    from app import app
+
+    assert "/embed/v1/tickets" in app.routes
+    assert "/embed/v1/demo" not in app.routes
