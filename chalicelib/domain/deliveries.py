@@ -3,19 +3,24 @@ failed ones staff ask to send again.
 
 ``chalicelib.notify.deliver`` writes the entries and does the re-sending, from the stream;
 this module reads them and records the request, so the API loads neither the templates nor
-the providers' clients and needs no right to send.
+the providers' clients and needs no right to send. A request is a staff member's change
+like any other: it is recorded on the ticket's audit trail (``ticket_changes``) in the
+same transaction as the entry's update.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError
 
+from chalicelib import clock
+from chalicelib.domain.ticket_changes import new_change
+from chalicelib.domain.ticket_notes import Author
 from chalicelib.errors import Conflict
 from chalicelib.store.cursor import decode_cursor, encode_cursor
-from chalicelib.store.db import condition_failed, update_unversioned
-from chalicelib.store.models import Delivery, Item, Staff, Ticket
+from chalicelib.store.db import condition_failed, transaction
+from chalicelib.store.models import Change, Delivery, Item, Staff, Ticket
 
 NOT_FAILED = "Only a failed delivery can be sent again; this one was sent or is being sent again."
 
@@ -72,23 +77,36 @@ def failed_page(limit: int, cursor: str | None) -> tuple[list[Delivery], str | N
 
 
 def request_resend(delivery: Delivery, staff: Staff) -> Delivery:
-    """Ask for a failed delivery to be sent again: one conditional update, which the stream
-    handler picks up and sends. It leaves the failed list at once, so two staff members
-    cannot both ask; the later one (or a second click) gets 409."""
+    """Ask for a failed delivery to be sent again: one transaction of the entry's conditional
+    update, which the stream handler picks up and sends, and the ``Change`` that records who
+    asked, on the ticket's audit trail. The entry leaves the failed list at once, so two
+    staff members cannot both ask; the later one (or a second click) gets 409 and records
+    nothing."""
     if delivery.outcome != "failed":
         raise Conflict(NOT_FAILED)
+    actor = Author(kind="staff", id=staff.id, name=staff.name)
+    change = new_change(
+        delivery.ticket_number,
+        actor,
+        {"delivery_outcome": ("failed", "resend_requested")},
+        clock.now(),
+        delivery=delivery,
+    )
     try:
-        update_unversioned(
-            Delivery.key(delivery.ticket_number, delivery.id),
-            [
-                Delivery.outcome.set("resend_requested"),
-                Delivery.resend_requested_by.set(staff.id),
-                Delivery.ref_pk.remove(),
-                Delivery.ref_sk.remove(),
-            ],
-            condition=Delivery.outcome == "failed",
-        )
-    except UpdateError as exc:
+        with transaction() as writes:
+            # Unversioned: a delivery has no version, and the ticket's is not touched.
+            writes.update_unversioned(
+                Delivery.key(delivery.ticket_number, delivery.id),
+                [
+                    Delivery.outcome.set("resend_requested"),
+                    Delivery.resend_requested_by.set(staff.id),
+                    Delivery.ref_pk.remove(),
+                    Delivery.ref_sk.remove(),
+                ],
+                condition=Delivery.outcome == "failed",
+            )
+            writes.save(change, condition=Change.pk.does_not_exist())
+    except TransactWriteError as exc:
         if condition_failed(exc):
             raise Conflict(NOT_FAILED) from exc
         raise

@@ -3,6 +3,10 @@
 A token reads ``<staff id>.<secret>``. Only the SHA-256 of the whole token is stored, so
 a leaked table gives no usable tokens. Carrying the staff id lets one batch read fetch the
 token, the staff member (live role and active flag) and the config together.
+
+Every write of a staff member's name or active flag also puts the staff directory
+(``staff_directory``) in the same transaction, so pages can name and offer any colleague
+from their sign-in batch.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NoReturn
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib import clock
-from chalicelib.domain import passwords, throttle
+from chalicelib.domain import passwords, staff_directory, throttle
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.errors import (
+    Conflict,
     Forbidden,
     InvalidInput,
     NotAuthenticated,
@@ -31,8 +36,9 @@ from chalicelib.store.cursor import decode_cursor, encode_cursor
 from chalicelib.store.db import (
     Key,
     condition_failed,
-    create_with_claim,
     get_many,
+    get_one,
+    transaction,
     update_unversioned,
 )
 from chalicelib.store.models import Config, EmailClaim, Item, Staff, StaffToken
@@ -67,6 +73,9 @@ UPDATE_SPEC = {
     "version": Field(integer(1, 2**53), required=True),
 }
 LOGIN_SPEC = {"email": Field(text(254), required=True), "password": Field(secret(256), required=True)}
+# How often a staff write reads the directory again when another staff write saved it first.
+DIRECTORY_ATTEMPTS = 5
+EMAIL_TAKEN = "A staff member with this email already exists."
 
 
 @dataclass
@@ -224,9 +233,24 @@ def create_staff(address: str, name: str, role: str, plain_password: str) -> Sta
         list_sk=f"{name.lower()}#{staff_id}",
     )
     claim = EmailClaim(*EmailClaim.key("staff", address), owner_id=staff_id)
-    create_with_claim(member, claim, field="email", taken="A staff member with this email already exists.")
-    member.version = 1
-    return member
+    for _ in range(DIRECTORY_ATTEMPTS):
+        directory = staff_directory.staged(member.id, name, True, get_one(staff_directory.key()))
+        try:
+            with transaction() as writes:
+                # Puts, in this order: a refusal's reason is found by position.
+                writes.save(claim, condition=Item.pk.does_not_exist())
+                writes.save(member, condition=Item.pk.does_not_exist())
+                if directory is not None:
+                    writes.save(directory)
+        except TransactWriteError as exc:
+            if _refused_at(exc, 0):
+                raise Conflict(EMAIL_TAKEN, field="email") from exc
+            if _refused_at(exc, 2):
+                continue  # another staff write saved the directory first: read it again
+            raise
+        member.version = 1
+        return member
+    raise _directory_busy()
 
 
 def get(staff_id: str) -> Staff:
@@ -248,39 +272,96 @@ def update(context: StaffContext, staff_id: str, body: dict[str, Any]) -> Staff:
     """Apply an admin's partial edit under the version they read.
 
     Admins cannot demote or deactivate themselves, so nobody locks themselves out by
-    mistake; a new password or a deactivation ends every session begun before it.
+    mistake; a new password or a deactivation ends every session begun before it. A new
+    name or active flag is put in the staff directory in the same transaction.
     """
     values = parse_fields(body, UPDATE_SPEC, partial=True)
     if "version" not in values:
         raise InvalidInput("The field 'version' is required.", field="version")
-    member = get(staff_id)
     if staff_id == context.staff.id and (values.get("role") == "agent" or values.get("active") is False):
         raise InvalidInput(
             "You cannot demote or deactivate yourself.",
             field="role" if values.get("role") == "agent" else "active",
         )
-    if member.version != values["version"]:
-        raise_stale(member)
+    new_hash = passwords.hash_password(values["password"]) if "password" in values else None
+    for _ in range(DIRECTORY_ATTEMPTS):
+        # The member and the directory in one read: the directory costs no extra round trip.
+        found = get_many([Staff.key(staff_id), staff_directory.key()])
+        member = found.get(Staff.key(staff_id))
+        if not isinstance(member, Staff):
+            raise NotFound("No staff member has this id.")
+        if member.version != values["version"]:
+            raise_stale(member)
+        actions = _apply(member, values, new_hash)
+        directory = staff_directory.staged(
+            member.id, member.name, member.active, found.get(staff_directory.key())
+        )
+        if directory is None:
+            _update_alone(member, actions)
+            return member
+        try:
+            with transaction() as writes:
+                # The directory is a put and the member an update: puts come first.
+                writes.save(directory)
+                writes.update(member, actions=actions)
+        except TransactWriteError as exc:
+            if _refused_at(exc, 1):
+                raise_stale(get(staff_id))
+            if _refused_at(exc, 0):
+                continue  # another staff write saved the directory first: read both again
+            raise
+        return member
+    raise _directory_busy()
 
-    actions: list[Action] = [Staff.updated_at.set(clock.now())]
+
+def _apply(member: Staff, values: dict[str, Any], new_hash: str | None) -> list[Action]:
+    """Set the edited values on ``member`` and return the update actions that store them."""
+    moment = clock.now()
+    member.updated_at = moment
+    actions: list[Action] = [Staff.updated_at.set(moment)]
     if "name" in values:
-        actions += [Staff.name.set(values["name"]), Staff.list_sk.set(f"{values['name'].lower()}#{staff_id}")]
+        member.name = values["name"]
+        member.list_sk = f"{values['name'].lower()}#{member.id}"
+        actions += [Staff.name.set(member.name), Staff.list_sk.set(member.list_sk)]
     if "role" in values:
-        actions.append(Staff.role.set(values["role"]))
+        member.role = values["role"]
+        actions.append(Staff.role.set(member.role))
     if "active" in values:
-        actions.append(Staff.active.set(values["active"]))
-    if "password" in values:
-        actions.append(Staff.password_hash.set(passwords.hash_password(values["password"])))
-    if "password" in values or values.get("active") is False:
+        member.active = values["active"]
+        actions.append(Staff.active.set(member.active))
+    if new_hash is not None:
+        member.password_hash = new_hash
+        actions.append(Staff.password_hash.set(new_hash))
+    if new_hash is not None or values.get("active") is False:
         # Every token issued before now stops working, wherever it is.
-        actions.append(Staff.sessions_valid_from.set(clock.now()))
+        member.sessions_valid_from = moment
+        actions.append(Staff.sessions_valid_from.set(moment))
+    return actions
+
+
+def _update_alone(member: Staff, actions: list[Action]) -> None:
+    """An edit the directory does not show (role, password): the member's update alone."""
     try:
         member.update(actions=actions)
     except UpdateError as exc:
         if condition_failed(exc):
-            raise_stale(get(staff_id))
+            raise_stale(get(member.id))
         raise
-    return member
+
+
+def _refused_at(exc: TransactWriteError, position: int) -> bool:
+    """Whether the transaction's item at ``position`` was refused by its condition."""
+    if not condition_failed(exc):
+        return False
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    reason = reasons[position] if position < len(reasons) else None
+    return reason is not None and reason.code == "ConditionalCheckFailed"
+
+
+def _directory_busy() -> Conflict:
+    # Only staff writes save the directory, and they are admins' clicks: this many landing
+    # between one read and its write does not happen; if it does, nothing was saved.
+    return Conflict("Other staff changes were being saved at the same moment. Please try again.")
 
 
 def raise_stale(member: Staff) -> NoReturn:

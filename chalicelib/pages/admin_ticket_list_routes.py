@@ -9,6 +9,10 @@ named them. So a row links to its contact's page, and names its assignee when th
 signed-in staff member or the one the list is filtered by (read in the batch, since the
 filter names them before the query); the list filtered by a contact names that contact.
 
+The assignee filter offers every colleague: the staff directory (``staff_directory``), one
+item beside the config, rides in the same batch. A table whose directory is not built yet
+offers what the batch knows without it (me, unassigned, the filtered one).
+
 The find box is a look-up, not a list: a ticket number rides in the sign-in batch and
 leads straight to the ticket; an email costs one query and leads to the list of that
 contact's tickets, whose page then reads the contact in its own batch.
@@ -24,7 +28,7 @@ from urllib.parse import urlencode
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api.http import choice_param, http_status, keys_for_ids, page_size
-from chalicelib.domain import contacts, ticket_lists, ticket_notes, tickets
+from chalicelib.domain import contacts, staff_directory, ticket_lists, ticket_notes, tickets
 from chalicelib.domain.staff import StaffContext
 from chalicelib.errors import Conflict, HelpdeskError, InvalidInput
 from chalicelib.observability import count, logger
@@ -162,12 +166,14 @@ def _filters(params: dict[str, str]) -> dict[str, str]:
 
 
 def _filter_keys(filters: dict[str, str]) -> list[Key]:
-    """What the batch reads for the filters: the contact and the assignee they name."""
+    """What the batch reads for the filters: the contact and the assignee they name, and the
+    staff directory the assignee filter offers."""
     assignee_id = filters.get("assignee_id")
-    return keys_for_ids(
+    named = keys_for_ids(
         (filters.get("contact_id"), Contact.key),
         (assignee_id if assignee_id != "none" else None, Staff.key),
     )
+    return [*named, staff_directory.key()]
 
 
 def _queue(context: StaffContext, filters: dict[str, str]) -> Queue:
@@ -254,6 +260,10 @@ def _queue_page(
     """The queue page; without ``rows`` it shows the filters and the find box only."""
     config = context.config
     views = [(label, _link(params), params == filters) for label, params in _views(context)]
+    directory = staff_directory.of(context.items)
+    colleagues = [
+        member for member in (directory.ordered() if directory else []) if member.id != context.staff.id
+    ]
     return page(
         "admin/tickets.html",
         context,
@@ -265,6 +275,7 @@ def _queue_page(
         rows=rows,
         contact=queue.contact if queue else None,
         assignee=queue.assignee if queue else None,
+        colleagues=colleagues,
         statuses=config.ordered("statuses"),
         categories=config.ordered("categories"),
         levels=config.ordered("service_levels"),
@@ -326,7 +337,9 @@ def _find(wanted: str) -> Response:
     which numbers and addresses exist tells them nothing they could not list."""
     number_match = TICKET_NUMBER.fullmatch(wanted)
     number = int(number_match.group(1)) if number_match else None
-    context = signed_in(bp, [Ticket.key(number)] if number is not None else [])
+    wanted_ticket = [Ticket.key(number)] if number is not None else []
+    # The directory too: a page that says nothing was found shows the filters again.
+    context = signed_in(bp, [*wanted_ticket, staff_directory.key()])
     if number is not None:
         if _found(context, Ticket.key(number), Ticket) is not None:
             return web.redirect(f"{QUEUE}/{number}")

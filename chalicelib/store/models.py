@@ -304,6 +304,21 @@ class AccountMail(Item, discriminator="account_mail"):
         return (f"ACCOUNT_MAIL#{mail_id}", "MAIL")
 
 
+class StaffDirectory(Item, discriminator="staff_directory"):
+    """Every staff member's name and active flag in one item beside the config, so a page
+    can offer or name any colleague from its sign-in batch instead of a query of the staff
+    list. ``data`` is JSON ``{staff id: {"name": ..., "active": ...}}`` (see
+    ``chalicelib.domain.staff_directory``); it is written under its version in the same
+    transaction as each staff write."""
+
+    data = UnicodeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key() -> tuple[str, str]:
+        return ("SETUP", "STAFF")
+
+
 class StaffToken(Item, discriminator="staff_token"):
     """An API token, stored under the SHA-256 of the whole token."""
 
@@ -393,7 +408,8 @@ class Change(Item, discriminator="change"):
     It shares the notes' time-ordered keys (``NOTE#<created>#<id>``), so the conversation
     read returns notes and changes interleaved by time in one query; readers tell them apart
     by type, and the customer's view drops every change. ``changes`` is JSON
-    ``{field: [before, after]}`` with the ids the ticket stores (``status_id``...); ``names``
+    ``{field: [before, after]}`` with the ids the ticket stores (``status_id``...), or for
+    a staff member's re-send request the delivery's ``delivery_outcome``; ``names``
     is JSON ``{staff id: name}`` for the staff ids in it whose name was known at the time
     (the new assignee), so the trail reads the same after a rename.
     """
@@ -406,6 +422,9 @@ class Change(Item, discriminator="change"):
     actor_name = UnicodeAttribute()
     changes = UnicodeAttribute()
     names = UnicodeAttribute(null=True)
+    # On a re-send request (``changes`` holds ``delivery_outcome``): JSON of the delivery it
+    # names, ``{"id", "channel", "recipient", "template"}``, so the timeline tells it unread.
+    delivery = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
     @staticmethod

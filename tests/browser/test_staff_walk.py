@@ -320,6 +320,27 @@ def test_every_staff_page_is_styled_clean_in_the_console_not_too_wide_and_saved_
         expect(page.get_by_role("heading", level=1)).to_have_text(name)
         looks.look(page, f"setup-{name.lower().replace(' ', '-')}")
 
+    # AND the pages behind the setup lists: a site, an entry's edit and delete pages, a
+    # staff member (the setup sections lead back from each)
+    page.get_by_role("table").get_by_role("link", name="Demo shop", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Site \N{LEFT DOUBLE QUOTATION MARK}Demo shop\N{RIGHT DOUBLE QUOTATION MARK}"
+    )
+    looks.look(page, "setup-site")
+    sections.get_by_role("link", name="Service levels", exact=True).click()
+    page.get_by_role("link", name="Edit Urgent", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit service level")
+    looks.look(page, "setup-entry-edit")
+    page.get_by_role("link", name="Delete this service level").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Delete the service level \N{LEFT DOUBLE QUOTATION MARK}Urgent\N{RIGHT DOUBLE QUOTATION MARK}?"
+    )
+    looks.look(page, "setup-entry-delete")
+    sections.get_by_role("link", name="Staff", exact=True).click()
+    page.get_by_role("table").get_by_role("link", name="Alan Agent", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit staff member")
+    looks.look(page, "setup-staff-member")
+
     # THEN every page had its stylesheet, fitted the screen, and left the console clean
     assert looks.unstyled == {}
     assert looks.too_wide == {}
@@ -341,6 +362,10 @@ def test_every_staff_page_is_styled_clean_in_the_console_not_too_wide_and_saved_
             "statement",
             "setup",
             *(f"setup-{name.lower().replace(' ', '-')}" for name in names),
+            "setup-site",
+            "setup-entry-edit",
+            "setup-entry-delete",
+            "setup-staff-member",
         ]
     )
     empty = [name for name, path in looks.shots.items() if not path.is_file() or not path.stat().st_size]

@@ -3,18 +3,24 @@ dashboard's figures."""
 
 from __future__ import annotations
 
+import html
+import re
+from urllib.parse import urlencode
+
 import pytest
 from chalice.test import Client
 
 from chalicelib.domain import staff
 from tests.bench.counting import count_calls
 from tests.functional.admin_fixtures import ADMIN_EMAIL, Staffroom, staff_sign_in, staffroom
-from tests.functional.browsing import Browser
+from tests.functional.browsing import Browser, Page
 from tests.functional.conftest import ADMIN_PASSWORD
 from tests.functional.desk import Desk, MovableClock
 from tests.functional.test_stream_handler import StreamTap, invoke
 
 pytestmark = pytest.mark.usefixtures("clock")
+
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 
 __all__ = ["staffroom"]
 
@@ -156,6 +162,79 @@ def test_the_dashboard_shows_the_figures_the_stream_keeps(
     assert "New 3" in figures
 
 
+def rate(client: Client, number: int, option_id: str, comment: str) -> None:
+    """Rate a closed ticket as its customer does, from the link in the close notice."""
+    from chalicelib.notify.links import rating_token
+
+    body = urlencode({"rating_option_id": option_id, "comment": comment})
+    response = client.http.post(f"/rate/{rating_token(number)}", headers=FORM_HEADERS, body=body)
+    assert response.status_code == 200, response.body
+
+
+def ratings_shown(page: Page) -> list[str]:
+    """The dashboard's latest ratings, top to bottom, as plain text."""
+    card = page.text.split('id="ratings-heading"', 1)[1].split("</section>", 1)[0]
+    items = re.findall(r"<li>(.*?)</li>", card, re.S)
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", item)).split()) for item in items]
+
+
+def test_the_dashboard_shows_the_average_score_and_the_latest_ratings_escaped(
+    client: Client, staffroom: Staffroom, desk: Desk, clock: MovableClock
+) -> None:
+    # GIVEN three rating options, one of them with a label that is HTML
+    options = {
+        label: desk.created("/api/rating-options", {"label": label, "score": score})["id"]
+        for label, score in (("Great", 100), ("Okay", 50), ("<b>Poor</b>", 0))
+    }
+    tap = StreamTap()
+    tap.take()
+
+    # AND six closed tickets rated one after another, a comment trying to be a script
+    ratings = [
+        ("Great", "First and fast."),
+        ("Great", ""),
+        ("Okay", "Took a while."),
+        ("<b>Poor</b>", '<script>alert("x")</script>'),
+        ("Okay", ""),
+        ("Great", "Thanks!"),
+    ]
+    numbers = []
+    for label, comment in ratings:
+        number = desk.ticket(status_id=desk.statuses["solved"])["number"]
+        clock.advance(minutes=1)
+        rate(client, number, options[label], comment)
+        numbers.append(number)
+
+    # WHEN the stream has counted them and an agent opens the dashboard
+    assert invoke(client, tap.take()) == {"batchItemFailures": []}
+    page = staffroom.signed_in("agent").get("/admin")
+
+    # THEN the average is over all six: (100 + 100 + 50 + 0 + 50 + 100) / 6
+    assert "Average score 66.67 from 6 ratings." in page.plain
+    # AND the five latest are listed newest first, each linking to its ticket
+    assert ratings_shown(page) == [
+        f"#{numbers[5]} Great “Thanks!”",
+        f"#{numbers[4]} Okay",
+        f'#{numbers[3]} <b>Poor</b> “<script>alert("x")</script>”',
+        f"#{numbers[2]} Okay “Took a while.”",
+        f"#{numbers[1]} Great",
+    ]
+    for number in numbers[1:]:
+        assert f'href="/admin/tickets/{number}"' in page.text
+    assert f'href="/admin/tickets/{numbers[0]}"' not in page.text
+    # AND the label and the comment are text, never markup
+    assert "<script" not in page.text
+    assert "<b>Poor</b>" not in page.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+
+
+def test_the_dashboard_says_when_there_are_no_ratings_yet(staffroom: Staffroom) -> None:
+    page = staffroom.signed_in().get("/admin")
+
+    assert "No ratings yet." in page.plain
+    assert "Average score" not in page.plain
+
+
 def test_the_dashboard_is_two_round_trips(staffroom: Staffroom) -> None:
     browser = staffroom.signed_in()
 
@@ -164,3 +243,101 @@ def test_the_dashboard_is_two_round_trips(staffroom: Staffroom) -> None:
 
     assert page.status == 200
     assert calls.by_operation == {"BatchGetItem": 1, "Query": 1}
+
+
+# -- every staff page's headers ------------------------------------------------------
+
+
+def admin_pages() -> list[str]:
+    """Every ``/admin`` route that answers GET, as the app registers them: a page added
+    later is checked without anyone listing it here."""
+    from app import app
+
+    return sorted(
+        path for path, methods in app.routes.items() if path.startswith("/admin") and "GET" in methods
+    )
+
+
+ADMIN_PAGES = admin_pages()
+PARAMETER = re.compile(r"\{(\w+)\}")
+# Policies that never send a page's address to another site.
+STRICT_REFERRERS = ("no-referrer", "same-origin")
+
+
+@pytest.fixture
+def seeded(staffroom: Staffroom, desk: Desk) -> dict[str, str]:
+    """A value for each path parameter of the staff pages, from a desk with one of everything;
+    ``entry_id`` by setup list."""
+    option = desk.created("/api/rating-options", {"label": "Great", "score": 100})["id"]
+    site = desk.created("/api/sites", {"name": "Shop", "allowed_origins": ["https://shop.example"]})["id"]
+    return {
+        "number": str(desk.ticket("cleo")["number"]),
+        "contact_id": desk.contacts["cleo"],
+        "staff_id": str(staffroom.agent_api.get("/api/auth/me").data["id"]),
+        "site_id": site,
+        "service-levels": desk.levels["gold"],
+        "categories": desk.categories["billing"],
+        "statuses": desk.statuses["waiting"],
+        "rating-options": option,
+    }
+
+
+def filled(path: str, seeded: dict[str, str]) -> str:
+    """``path`` with its parameters filled in; a parameter the fixture does not seed fails
+    the test by name (a KeyError), so a new kind of page cannot slip through unchecked."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return seeded[path.split("/")[3]] if name == "entry_id" else seeded[name]
+
+    return PARAMETER.sub(value, path)
+
+
+def assert_safe_headers_and_no_inline_code(page: Page) -> None:
+    policy = page.headers["Content-Security-Policy"]
+    directives = {
+        name: value for name, _, value in (part.strip().partition(" ") for part in policy.split(";"))
+    }
+    assert directives["script-src"] == "'self'"
+    assert directives["default-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in policy
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] in STRICT_REFERRERS
+    assert page.headers["Cache-Control"] == "no-store"
+    # Nothing the policy would have to block: no inline script, handler or style.
+    for tag in re.findall(r"<script\b[^>]*>(.*?)</script>", page.text, re.S | re.I):
+        assert tag.strip() == ""
+    assert re.findall(r"<script\b(?![^>]*\bsrc=)[^>]*>", page.text, re.I) == []
+    assert re.findall(r"<[^>]+\son[a-z]+\s*=", page.text, re.I) == []
+    assert re.findall(r"<[^>]+\sstyle\s*=", page.text, re.I) == []
+
+
+def test_the_staff_pages_are_found_in_the_app() -> None:
+    assert "/admin" in ADMIN_PAGES
+    assert "/admin/tickets/{number}/deliveries" in ADMIN_PAGES
+    assert len(ADMIN_PAGES) >= 20
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_every_staff_page_carries_the_security_headers_and_no_inline_code(
+    staffroom: Staffroom, seeded: dict[str, str], path: str
+) -> None:
+    page = staffroom.signed_in().get(filled(path, seeded))
+
+    assert page.status == 200, page.text
+    assert_safe_headers_and_no_inline_code(page)
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "status"),
+    [("admin", "/admin/tickets/999999", 404), ("agent", "/admin/setup/staff", 403)],
+)
+def test_a_refusal_page_carries_the_same_headers(
+    staffroom: Staffroom, role: str, path: str, status: int
+) -> None:
+    page = staffroom.signed_in(role).get(path)
+
+    assert page.status == status
+    assert_safe_headers_and_no_inline_code(page)

@@ -9,11 +9,13 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import pytest
 
 from tests.bench.counting import count_calls
 from tests.functional.admin_fixtures import Staffroom, staffroom
 from tests.functional.browsing import Browser, Page
+from tests.functional.conftest import ADMIN_PASSWORD
 from tests.functional.desk import Desk, MovableClock
 
 pytestmark = pytest.mark.usefixtures("clock")
@@ -268,6 +270,126 @@ def test_a_filter_value_that_names_nothing_is_a_422_page_naming_it(
     if field not in ("contact_id", "limit"):  # those two are not fields of the form
         assert f'id="{field}" name="{field}"' in page.text
         assert f'aria-invalid="true" aria-describedby="{field}-error"' in page.text
+
+
+# -- the assignee filter: every colleague ---------------------------------------------
+
+
+def assignee_options(page: Page) -> list[tuple[str, str, bool]]:
+    """The assignee filter's choices, top to bottom: value, label, whether selected."""
+    select = page.text.split('<select id="assignee_id"', 1)[1].split("</select>", 1)[0]
+    found = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select)
+    return [(html.unescape(value), html.unescape(label), bool(chosen)) for value, chosen, label in found]
+
+
+def add_staff(desk: Desk, email: str, name: str) -> dict[str, Any]:
+    fields = {"email": email, "name": name, "role": "agent", "password": ADMIN_PASSWORD}
+    return desk.created("/api/staff", fields)
+
+
+def test_the_assignee_filter_offers_every_colleague_and_lists_the_one_chosen(
+    staffroom: Staffroom, desk: Desk, spread: dict[str, Any]
+) -> None:
+    # GIVEN two more colleagues, one of them deactivated, and a ticket of the other one
+    bea = add_staff(desk, "bea@example.com", "Bea <Backup>")
+    zed = add_staff(desk, "zed@example.com", "Zed Former")
+    assert desk.api.patch(f"/api/staff/{zed['id']}", {"active": False, "version": 1}).status_code == 200
+    edit(desk, spread["plain"], assignee_id=bea["id"])
+    browser = staffroom.signed_in()
+
+    # WHEN the admin opens the queue
+    with count_calls() as calls:
+        page = browser.get("/admin/tickets")
+
+    # THEN the filter offers anyone, themselves, unassigned, then every colleague by name,
+    # the deactivated last, all from the sign-in batch
+    assert assignee_options(page) == [
+        ("", "Anyone", False),
+        (spread["admin"], "Me (Ada Admin)", False),
+        ("none", "Unassigned", False),
+        (spread["agent"], "Alan Agent", False),
+        (bea["id"], "Bea <Backup>", False),
+        (zed["id"], "Zed Former (deactivated)", False),
+    ]
+    assert "Bea <Backup>" not in page.text
+    assert calls.by_operation == {"BatchGetItem": 1, "Query": 1}
+
+    # WHEN they choose the colleague
+    chosen = browser.get(f"/admin/tickets?assignee_id={bea['id']}")
+
+    # THEN the queue lists that colleague's ticket, and the choice is kept, once
+    assert listed(chosen) == [spread["plain"]]
+    assert [option for option in assignee_options(chosen) if option[2]] == [(bea["id"], "Bea <Backup>", True)]
+
+
+def test_a_colleague_added_or_renamed_is_offered_at_once(staffroom: Staffroom, desk: Desk) -> None:
+    """No stream runs here: the directory is written with the staff member."""
+    browser = staffroom.signed_in()
+    browser.get("/admin/setup/staff")
+    fields = {"email": "cy@example.com", "name": "Cy New", "role": "agent", "password": ADMIN_PASSWORD}
+    assert browser.post("/admin/setup/staff", fields).status == 303
+    (cy,) = [member for member in desk.api.get("/api/staff").data["items"] if member["name"] == "Cy New"]
+
+    assert (cy["id"], "Cy New", False) in assignee_options(browser.get("/admin/tickets"))
+
+    renamed = desk.api.patch(f"/api/staff/{cy['id']}", {"name": "Cy Renamed", "version": cy["version"]})
+    assert renamed.status_code == 200
+    after = assignee_options(browser.get("/admin/tickets"))
+    assert (cy["id"], "Cy Renamed", False) in after
+    assert "Cy New" not in [label for _, label, _ in after]
+
+
+def test_without_the_directory_the_filter_offers_what_it_knows_and_the_next_staff_write_builds_it(
+    staffroom: Staffroom, desk: Desk, spread: dict[str, Any]
+) -> None:
+    # GIVEN a table whose staff predate the directory
+    boto3.resource("dynamodb").Table("helpdesk-test").delete_item(Key={"pk": "SETUP", "sk": "STAFF"})
+    browser = staffroom.signed_in()
+
+    # THEN the queue still works, offering itself, unassigned and the filtered colleague
+    page = browser.get(f"/admin/tickets?assignee_id={spread['agent']}")
+    assert listed(page) == [spread["technical"]]
+    assert assignee_options(page) == [
+        ("", "Anyone", False),
+        (spread["admin"], "Me (Ada Admin)", False),
+        ("none", "Unassigned", False),
+        (spread["agent"], "Alan Agent", True),
+    ]
+
+    # WHEN an admin saves any staff member, even with nothing the directory shows
+    agent = desk.api.get(f"/api/staff/{spread['agent']}").data
+    new_password = {"password": "another long passphrase", "version": agent["version"]}
+    assert desk.api.patch(f"/api/staff/{spread['agent']}", new_password).status_code == 200
+
+    # THEN the directory is built again from the staff list, and every colleague is offered
+    assert assignee_options(browser.get("/admin/tickets"))[3:] == [(spread["agent"], "Alan Agent", False)]
+
+
+def test_two_colleagues_added_at_the_same_moment_are_both_offered(
+    staffroom: Staffroom, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.domain import staff, staff_directory
+
+    # GIVEN another staff write that saves the directory between this one's read and write
+    staged = staff_directory.staged
+    raced: list[str] = []
+
+    def staged_then_raced(*args: Any) -> Any:
+        result = staged(*args)
+        if not raced:
+            raced.append("racing")  # the rival's own write goes straight through
+            raced[0] = staff.create_staff("eve@example.com", "Eve Rival", "agent", ADMIN_PASSWORD).id
+        return result
+
+    monkeypatch.setattr(staff_directory, "staged", staged_then_raced)
+
+    # WHEN a staff member is added
+    dan = add_staff(desk, "dan@example.com", "Dan Parallel")
+
+    # THEN the first write's directory was not overwritten: both are offered
+    options = assignee_options(staffroom.signed_in().get("/admin/tickets"))
+    assert (raced[0], "Eve Rival", False) in options
+    assert (dan["id"], "Dan Parallel", False) in options
 
 
 # -- order and pages -----------------------------------------------------------------

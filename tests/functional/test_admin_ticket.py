@@ -583,6 +583,58 @@ def test_the_delivery_log_shows_a_failure_and_sends_it_again_once(staffroom: Sta
     assert twice.location == f"{ticket_path(ticket)}/deliveries?done=already"
 
 
+def test_a_resend_shows_in_the_timeline_and_the_log_names_who_asked_for_it(
+    staffroom: Staffroom, desk: Desk, clock: MovableClock
+) -> None:
+    # GIVEN a ticket whose confirmation email failed, and the agent on its delivery log
+    ticket = desk.ticket()
+    delivery_id = add_failed_delivery(ticket["number"])
+    agent = staffroom.signed_in("agent")
+    agent.get(f"{ticket_path(ticket)}/deliveries")
+    clock.advance(minutes=2)
+
+    # WHEN the agent asks for it again
+    answer = agent.post(f"{ticket_path(ticket)}/deliveries/{delivery_id}/resend")
+    assert answer.status == 303
+
+    # THEN the ticket's timeline tells who asked for which message, as its newest entry
+    admin = staffroom.signed_in()
+    page = admin.get(ticket_path(ticket))
+    assert entries(page)[-1].startswith(
+        "entry change | Alan Agent asked to send the failed email “Ticket received”"
+        " to cleo@example.com again,"
+    )
+    assert f'href="{ticket_path(ticket)}/deliveries">delivery log</a>' in page.text
+
+    # AND the delivery log, as another staff member reads it, names who asked, in two round trips
+    with count_calls() as calls:
+        log = admin.get(f"{ticket_path(ticket)}/deliveries")
+    assert calls.by_operation == {"BatchGetItem": 1, "Query": 1}
+    row = log.plain.split("Ticket received", 1)[1]
+    assert row.startswith(" Email: cleo@example.com Re-send requested")
+    assert "Re-send asked for by Alan Agent" in row
+
+
+def test_the_log_names_a_renamed_requester_by_their_name_now_and_the_timeline_as_then(
+    staffroom: Staffroom, desk: Desk
+) -> None:
+    ticket = desk.ticket()
+    delivery_id = add_failed_delivery(ticket["number"])
+    browser = staffroom.signed_in("agent")
+    browser.get(f"{ticket_path(ticket)}/deliveries")
+    browser.post(f"{ticket_path(ticket)}/deliveries/{delivery_id}/resend")
+    me = staffroom.agent_api.get("/api/auth/me").data
+    renamed = {"name": "Alan <Renamed>", "version": me["version"]}
+    assert desk.api.patch(f"/api/staff/{me['id']}", renamed).status_code == 200
+
+    log = staffroom.signed_in().get(f"{ticket_path(ticket)}/deliveries")
+    page = staffroom.signed_in().get(ticket_path(ticket))
+
+    assert "Re-send asked for by Alan &lt;Renamed&gt;" in log.text
+    assert "<Renamed>" not in log.text
+    assert "Alan Agent asked to send the failed email" in page.plain
+
+
 def test_a_delivery_of_another_ticket_cannot_be_sent_again_from_this_one(
     staffroom: Staffroom, desk: Desk
 ) -> None:

@@ -179,6 +179,91 @@ def test_a_change_keeps_the_names_it_was_made_under(desk: Desk, agent: Api, cloc
     assert json.loads(change["names"]) == {alan["id"]: "Alan Agent"}
 
 
+# -- re-send requests ----------------------------------------------------------------
+
+
+def resend(api: Api, number: int, delivery_id: str) -> Any:
+    return api.post(f"/api/tickets/{number}/deliveries/{delivery_id}/resend", {})
+
+
+def test_a_resend_request_is_recorded_as_the_staff_members_change_in_the_same_write(
+    client: Client, desk: Desk, agent: Api, clock: MovableClock
+) -> None:
+    from tests.functional.test_admin_ticket import add_failed_delivery
+
+    number = desk.ticket()["number"]
+    delivery_id = add_failed_delivery(number)
+    alan = me(agent)
+    moment = clock.advance(minutes=5)
+
+    with count_calls() as calls:
+        asked = resend(agent, number, delivery_id)
+
+    assert asked.status_code == 202, asked.body
+    assert calls.by_operation == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    answer = Documented(client, Checker(), desk.api.token).get(f"/api/tickets/{number}")
+    (change,) = answer.data["changes"]
+    assert change["actor"] == {"type": "staff", "id": alan["id"], "name": "Alan Agent"}
+    assert change["changes"] == {"delivery_outcome": {"from": "failed", "to": "resend_requested"}}
+    assert change["delivery"] == {
+        "id": delivery_id,
+        "channel": "email",
+        "recipient": "cleo@example.com",
+        "template": "ticket_created",
+    }
+    assert change["created_at"] == moment.isoformat().replace("+00:00", ".000000Z")
+    assert answer.data["version"] == 1  # the ticket itself is not edited
+
+
+def test_an_edit_of_the_ticket_names_no_delivery(desk: Desk) -> None:
+    number = desk.ticket()["number"]
+    desk.api.patch(f"/api/tickets/{number}", {"status_id": desk.statuses["waiting"], "version": 1})
+
+    (change,) = detail(desk.api, number)["changes"]
+
+    assert change["delivery"] is None
+    assert "delivery" not in stored_changes(number)[0]
+
+
+def test_a_refused_resend_request_records_nothing(desk: Desk, agent: Api) -> None:
+    from tests.functional.test_admin_ticket import add_failed_delivery
+
+    number = desk.ticket()["number"]
+    delivery_id = add_failed_delivery(number)
+    assert resend(agent, number, delivery_id).status_code == 202
+
+    again = resend(desk.api, number, delivery_id)
+
+    assert again.status_code == 409
+    (change,) = stored_changes(number)
+    assert change["actor_name"] == "Alan Agent"
+
+
+def test_a_resend_whose_change_cannot_be_recorded_is_not_requested_either(
+    desk: Desk, agent: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN time stands still and every new id is the same, so the request's change would
+    take the key of a change already there, WHEN a re-send is asked for, THEN the change's
+    put is refused and the delivery's update, in the same transaction, with it."""
+    from chalicelib import clock
+    from tests.functional.test_admin_ticket import add_failed_delivery
+
+    number = desk.ticket()["number"]
+    delivery_id = add_failed_delivery(number)
+    monkeypatch.setattr(clock, "new_id", lambda: "0" * 32)
+    edited = desk.api.patch(f"/api/tickets/{number}", {"status_id": desk.statuses["waiting"], "version": 1})
+    assert edited.status_code == 200
+
+    refused = resend(agent, number, delivery_id)
+
+    assert refused.status_code == 409
+    (delivery,) = desk.api.get(f"/api/tickets/{number}/deliveries").data["items"]
+    assert (delivery["outcome"], delivery["resend_requested_by"]) == ("failed", None)
+    assert [change["changes"] for change in detail(desk.api, number)["changes"]] == [
+        {"status_id": {"from": desk.statuses["new"], "to": desk.statuses["waiting"]}}
+    ]
+
+
 # -- customer replies ----------------------------------------------------------------
 
 
