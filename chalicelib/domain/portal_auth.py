@@ -45,6 +45,16 @@ class PortalContext:
     session_hash: str
 
 
+class NoSession(NotAuthenticated):
+    """No live session, with the config when the failed check had read it already (None
+    when the cookie was refused before any read): the caller can tell a portal that is
+    switched off from one to sign in to without reading the config a second time."""
+
+    def __init__(self, config: SetupConfig | None = None) -> None:
+        super().__init__()
+        self.config = config
+
+
 def session_hash(cookie_value: str) -> str:
     return hashlib.sha256(cookie_value.encode()).hexdigest()
 
@@ -104,27 +114,28 @@ def start_session(contact: Contact) -> str:
 
 def authenticate(cookie_value: str | None, extra_keys: Sequence[Key] = ()) -> PortalContext:
     """The session behind a cookie value, with its contact, the config and ``extra_keys``, in
-    one strongly consistent batch read; ``NotAuthenticated`` for anything but a live session
-    of a contact who may use the portal."""
+    one strongly consistent batch read; ``NoSession`` (a ``NotAuthenticated``) for anything
+    but a live session of a contact who may use the portal."""
     value = (cookie_value or "").strip()
     contact_id, dot, rest = value.partition(".")
     if not dot or not contact_id or not rest or len(value) > 200:
-        raise NotAuthenticated()
+        raise NoSession()
     digest = session_hash(value)
     session_key, contact_key = PortalSession.key(digest), Contact.key(contact_id)
     items = get_many([session_key, contact_key, Config.key(), *extra_keys])
+    config = SetupConfig.from_item(items.get(Config.key()))
 
     stored, contact = items.get(session_key), items.get(contact_key)
     # An expired session lingers until DynamoDB's TTL sweep removes it: the time is checked here.
     if not isinstance(stored, PortalSession) or stored.expires_at <= clock.now():
-        raise NotAuthenticated()
+        raise NoSession(config)
     if not isinstance(contact, Contact) or stored.contact_id != contact.id:
-        raise NotAuthenticated()
+        raise NoSession(config)
     if contact.portal_state != "active":
-        raise NotAuthenticated()
+        raise NoSession(config)
     if contact.sessions_valid_from and stored.created_at < contact.sessions_valid_from:
-        raise NotAuthenticated()
-    return PortalContext(contact, SetupConfig.from_item(items.get(Config.key())), items, digest)
+        raise NoSession(config)
+    return PortalContext(contact, config, items, digest)
 
 
 def end_session(context: PortalContext) -> None:

@@ -22,7 +22,9 @@ from chalicelib.pages.portal_web import (
 
 bp = Blueprint(__name__)
 
+# Open tickets on the overview, and how many of them the recent activity lists.
 OVERVIEW_TICKETS = 10
+ACTIVITY = 5
 
 
 @bp.route("/portal/login", methods=["GET"])
@@ -72,17 +74,26 @@ def logout() -> Response:
 @bp.route("/portal", methods=["GET"])
 @portal_view
 def overview() -> Response:
-    """Name, what is owed, open tickets and the latest activity: the session batch (with the
-    contact and its balances) and one query of the contact's newest tickets."""
+    """Name, what is owed, the open tickets and the latest changes to them: the session
+    batch (with the contact and its balances) and one query of the contact's open tickets,
+    the most urgent first. The state leads the priority index's sort key, so the query
+    reads open tickets only, however many closed ones the contact has."""
     context = signed_in(bp)
-    query = ticket_lists.TicketQuery(contact_id=context.contact.id, order="newest")
-    recent, _ = ticket_lists.list_page(query, OVERVIEW_TICKETS, None)
+    query = ticket_lists.TicketQuery(contact_id=context.contact.id, state="open", order="priority")
+    # One more than shown, to know whether to link to the rest.
+    found, _ = ticket_lists.list_page(query, OVERVIEW_TICKETS + 1, None)
+    open_tickets = found[:OVERVIEW_TICKETS]
+    # shortcoming: recent activity covers the open tickets shown, not a ticket closed lately;
+    # that needs an index of a contact's tickets by update time (or a list the stream keeps
+    # on the contact), and a second query would break the page's two round trips.
+    activity = sorted(open_tickets, key=lambda ticket: ticket.updated_at, reverse=True)[:ACTIVITY]
     return page(
         "portal/overview.html",
         context=context,
         nav="overview",
         outstanding=ledger.outstanding(context.contact),
-        open_tickets=[ticket for ticket in recent if not ticket.closed],
-        activity=sorted(recent, key=lambda ticket: ticket.updated_at, reverse=True)[:5],
+        open_tickets=open_tickets,
+        more_open=len(found) > OVERVIEW_TICKETS,
+        activity=activity,
         status_label=lambda ticket: tickets.customer_status(context.config, ticket),
     )

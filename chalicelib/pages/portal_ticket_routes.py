@@ -33,11 +33,21 @@ NEW_TICKET_SPEC = {
 NOT_YOURS = "No ticket of yours has this number."
 
 
-def _number(value: str) -> int:
+def _number(value: str) -> int | None:
+    """The ticket number of the path, or None when it cannot be one. Not refused here: the
+    portal's gate and the sign-in answer first, and an impossible number then reads as a
+    ticket that is not the contact's."""
     try:
         return tickets.parse_number(value)
-    except NotFound as exc:
-        raise NotFound(NOT_YOURS) from exc
+    except NotFound:
+        return None
+
+
+def _signed_in_with_own(number: str) -> tuple[PortalContext, Ticket]:
+    """The signed-in contact and their ticket of this number, read in the session batch."""
+    wanted = _number(number)
+    context = signed_in(bp, [Ticket.key(wanted)] if wanted is not None else [])
+    return context, _own(context, context.items.get(Ticket.key(wanted)) if wanted is not None else None)
 
 
 def _own(context: PortalContext, ticket: Any) -> Ticket:
@@ -133,6 +143,8 @@ def ticket_page(number: str) -> Response:
     reply form, and the rating form once it is closed: the session batch and one query."""
     wanted = _number(number)
     context = signed_in(bp)
+    if wanted is None:
+        raise NotFound(NOT_YOURS)
     conversation = _conversation(context, wanted)
     params = web.query(bp.current_request)
     return _conversation_page(context, conversation, created=params.get("created") == "1")
@@ -142,35 +154,31 @@ def ticket_page(number: str) -> Response:
 @portal_view
 def reply(number: str) -> Response:
     """Add the customer's reply; the ticket moves to the status set for customer replies."""
-    wanted = _number(number)
-    context = signed_in(bp, [Ticket.key(wanted)])
-    ticket = _own(context, context.items.get(Ticket.key(wanted)))
+    context, ticket = _signed_in_with_own(number)
     form = checked_form(bp, ("body",), context.session_hash)
     author = ticket_notes.Author(kind="contact", id=context.contact.id, name=context.contact.name)
     try:
         ticket_notes.add_customer_reply(ticket, author, form, context.config)
     except InvalidInput as exc:
-        conversation = _conversation(context, wanted)
+        conversation = _conversation(context, ticket.number)
         return _conversation_page(context, conversation, reply_error=exc, reply_body=form.get("body", ""))
     count("CustomerReplies")
-    return web.redirect(f"{PREFIX}/tickets/{wanted}#latest")
+    return web.redirect(f"{PREFIX}/tickets/{ticket.number}#latest")
 
 
 @bp.route("/portal/tickets/{number}/rating", methods=["POST"], content_types=[web.FORM])
 @portal_view
 def rate(number: str) -> Response:
     """Record the customer's rating of a closed ticket, or change it."""
-    wanted = _number(number)
-    context = signed_in(bp, [Ticket.key(wanted)])
-    _own(context, context.items.get(Ticket.key(wanted)))
+    context, ticket = _signed_in_with_own(number)
     form = checked_form(bp, ("rating_option_id", "comment"), context.session_hash)
     try:
-        ratings.rate(wanted, context.config, form)
+        ratings.rate(ticket.number, context.config, form)
     except InvalidInput as exc:
-        conversation = _conversation(context, wanted)
+        conversation = _conversation(context, ticket.number)
         return _conversation_page(context, conversation, rating_error=exc, rating_form=form)
     count("TicketsRated")
-    return web.redirect(f"{PREFIX}/tickets/{wanted}?rated=1#rating")
+    return web.redirect(f"{PREFIX}/tickets/{ticket.number}?rated=1#rating")
 
 
 def _conversation(context: PortalContext, number: int) -> ticket_notes.Conversation:

@@ -20,7 +20,7 @@ from chalicelib.api.http import client_address, http_status
 from chalicelib.domain import portal_auth, setup
 from chalicelib.domain.portal_auth import PortalContext
 from chalicelib.domain.setup import SetupConfig
-from chalicelib.errors import HelpdeskError, NotAuthenticated, Throttled
+from chalicelib.errors import HelpdeskError, Throttled
 from chalicelib.observability import logger
 from chalicelib.pages import web
 from chalicelib.rendering import html_response, render
@@ -50,23 +50,33 @@ class Visit:
 
 
 def signed_in(bp: Blueprint, extra_keys: Sequence[Key] = ()) -> PortalContext:
-    """The signed-in contact of this request, the config and ``extra_keys``: one batch read."""
+    """The signed-in contact of this request, the config and ``extra_keys``: one batch read.
+
+    The portal switched off is said before anything else, signed in or not: a browser
+    without a session is not sent to a login page that would only say it next. The batch
+    read brings the config either way; a cookie refused before any read costs one config read.
+    """
     request = bp.current_request
     try:
         context = portal_auth.authenticate(web.read_cookie(request, SESSION_COOKIE), extra_keys)
-    except NotAuthenticated as exc:
+    except portal_auth.NoSession as exc:
+        _gate(exc.config if exc.config is not None else setup.load())
         raise web.SignInNeeded(web.here(request, PREFIX)) from exc
-    if not context.config.settings.get("portal_enabled"):
-        raise PortalOff()
+    _gate(context.config)
     logger.append_keys(contact_id=context.contact.id)
     return context
+
+
+def _gate(config: SetupConfig) -> None:
+    """``PortalOff`` unless the settings have the portal on."""
+    if not config.settings.get("portal_enabled"):
+        raise PortalOff()
 
 
 def anonymous(bp: Blueprint) -> Visit:
     """A visit without a session (sign-in, registration, password reset): one config read."""
     config = setup.load()
-    if not config.settings.get("portal_enabled"):
-        raise PortalOff()
+    _gate(config)
     binding, cookie = web.pre_session(bp.current_request)
     return Visit(config, binding, [cookie] if cookie else [])
 

@@ -288,6 +288,70 @@ def test_account_emails_to_one_address_are_limited_per_hour(
     assert len(mails_to(outbox, "cleo@example.com")) == portal_access.MAIL_PER_ACCOUNT.attempts
 
 
+def ask(client: Client, kind: str, address: str) -> Page:
+    """A password reset or a registration for ``address``, from a fresh browser."""
+    browser = Browser(client)
+    if kind == "register":
+        return register(browser, "Someone", address, PASSWORD)
+    browser.get("/portal/password-reset")
+    return browser.post("/portal/password-reset", {"email": address})
+
+
+@pytest.mark.parametrize("address", ["cleo@example.com", "nobody@example.com"])
+@pytest.mark.parametrize("kind", ["reset", "register"])
+def test_an_unknown_address_runs_out_of_account_emails_exactly_like_a_known_one(
+    client: Client, open_desk: Desk, kind: str, address: str
+) -> None:
+    # The same run of answers whether or not the address has an account: the limit tells
+    # nothing about which addresses exist.
+    answers = [ask(client, kind, address) for _ in range(portal_access.MAIL_PER_ACCOUNT.attempts + 1)]
+
+    assert [answer.status for answer in answers] == [200] * portal_access.MAIL_PER_ACCOUNT.attempts + [429]
+    assert "Check your email" in answers[0].plain
+    assert int(answers[-1].headers["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "limit", "address"),
+    [
+        ("reset", portal_access.RESET_PER_ADDRESS, "cleo@example.com"),
+        ("register", portal_access.REGISTER_PER_ADDRESS, "vera@example.com"),
+    ],
+)
+def test_resets_and_registrations_are_limited_per_client_address(
+    client: Client,
+    open_desk: Desk,
+    tap: StreamTap,
+    outbox: Outbox,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    limit: Any,
+    address: str,
+) -> None:
+    from chalice.local import LambdaEventConverter
+
+    # GIVEN one client that has used up its attempts, each for another address
+    monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", "198.51.100.7")
+    used = [ask(client, kind, f"someone{number}@example.com").status for number in range(limit.attempts)]
+    assert used == [200] * limit.attempts
+    tap.take()
+
+    # WHEN it asks for one more address, which no earlier attempt named
+    refused = ask(client, kind, address)
+
+    # THEN it is refused before anything is written for that address
+    assert refused.status == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert tap.take() == []
+
+    # AND another client address is not held back: the same request gets its email
+    monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", "203.0.113.9")
+    allowed = ask(client, kind, address)
+    assert allowed.status == 200
+    deliver(client, tap)
+    assert len(mails_to(outbox, address)) == 1
+
+
 def test_the_link_is_never_stored_in_the_table_or_the_idempotency_records(
     client: Client, open_desk: Desk, tap: StreamTap, outbox: Outbox
 ) -> None:

@@ -3,13 +3,19 @@ every way a session ends on the server."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from chalice.test import Client
 
 from chalicelib.domain import portal_auth
 from chalicelib.store.models import Contact
 from tests.functional.browsing import Browser
+from tests.functional.conftest import PROJECT_DIR
 from tests.functional.desk import Desk, MovableClock
 from tests.functional.portal_fixtures import PASSWORD, Customers, customers, give_password, sign_in
 
@@ -73,6 +79,77 @@ def test_signing_in_starts_a_fresh_server_side_session_and_goes_to_the_overview(
     assert "Hello, Cleo Customer" in overview.plain
 
 
+def cookie_attributes(cookie: str) -> dict[str, str | None]:
+    """A ``Set-Cookie`` value's attributes by name (None for a flag such as HttpOnly)."""
+    attributes: dict[str, str | None] = {}
+    for part in cookie.split(";")[1:]:
+        name, equals, value = part.strip().partition("=")
+        attributes[name] = value if equals else None
+    return attributes
+
+
+def test_the_session_cookie_is_host_only_secure_http_only_and_lax_with_a_256_bit_secret(
+    customers: Customers,
+) -> None:
+    answer = sign_in(customers.browser(), "cleo@example.com", PASSWORD)
+
+    (cookie,) = answer.set_cookies
+    name, _, value = cookie.split(";", 1)[0].partition("=")
+    assert name == "__Host-hd_portal"
+    assert cookie_attributes(cookie) == {
+        "Path": "/",
+        "Max-Age": str(int(portal_auth.SESSION_LIFETIME.total_seconds())),
+        "HttpOnly": None,
+        "SameSite": "Lax",
+        "Secure": None,
+    }
+    contact_id, _, secret = value.partition(".")
+    assert contact_id == customers.desk.contacts["cleo"]
+    raw = base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))
+    assert len(raw) * 8 == 256
+    assert len(secret) == 43  # base64url of 32 bytes, unpadded
+
+
+@pytest.fixture
+def local_http_client(aws: None, tmp_path: Path) -> Iterator[Client]:
+    """The app as ``make run`` serves it (``HELPDESK_STAGE=local``, plain HTTP): a stage of
+    the project's own config with that variable on top, as the local runner sets it."""
+    from app import app
+
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    stage = config["stages"]["dev"]
+    config["stages"]["local"] = {
+        **stage,
+        "environment_variables": {**stage["environment_variables"], "HELPDESK_STAGE": "local"},
+    }
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    with Client(app, project_dir=str(tmp_path), stage_name="local") as local_client:
+        yield local_client
+
+
+def test_on_local_http_the_cookies_drop_only_the_host_prefix_and_secure(
+    customers: Customers, local_http_client: Client
+) -> None:
+    browser = Browser(local_http_client)
+
+    login = browser.get("/portal/login")
+    answer = browser.post("/portal/login", {"email": "cleo@example.com", "password": PASSWORD})
+
+    (pre_session,) = login.set_cookies
+    (session,) = answer.set_cookies
+    assert pre_session.startswith("hd_pre=")
+    assert session.startswith("hd_portal=")
+    for cookie in (pre_session, session):
+        attributes = cookie_attributes(cookie)
+        assert set(attributes) == {"Path", "Max-Age", "HttpOnly", "SameSite"}
+        assert (attributes["Path"], attributes["SameSite"]) == ("/", "Lax")
+    # The unprefixed cookie is the one read back.
+    overview = browser.get("/portal")
+    assert overview.status == 200
+    assert "Hello, Cleo Customer" in overview.plain
+
+
 def test_each_sign_in_gets_a_new_session_even_with_an_old_cookie_sent_along(customers: Customers) -> None:
     browser = customers.signed_in("cleo")
     first = session_cookie(browser)
@@ -125,6 +202,21 @@ def test_sign_ins_are_throttled_per_account_with_retry_after(customers: Customer
     assert page.status == 429
     assert int(page.headers["Retry-After"]) > 0
     assert "__Host-hd_portal" not in browser.cookies
+
+
+@pytest.mark.parametrize("email", ["cleo@example.com", "nobody@example.com"])
+def test_failed_sign_ins_to_an_unknown_email_are_throttled_like_a_known_ones(
+    customers: Customers, email: str
+) -> None:
+    # The same run of answers whether or not the account exists: throttling tells nothing.
+    browser = customers.browser()
+
+    answers = [
+        sign_in(browser, email, "wrong password entirely").status
+        for _ in range(portal_auth.LOGIN_PER_ACCOUNT.attempts + 1)
+    ]
+
+    assert answers == [401] * portal_auth.LOGIN_PER_ACCOUNT.attempts + [429]
 
 
 def test_sign_ins_are_throttled_per_client_address(customers: Customers) -> None:

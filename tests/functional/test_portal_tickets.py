@@ -3,9 +3,12 @@ ratings, and another contact's ticket answered exactly like one that does not ex
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.bench.counting import count_calls
+from tests.functional.browsing import Page
 from tests.functional.desk import Desk, MovableClock
 from tests.functional.portal_fixtures import Customers, customers
 
@@ -173,10 +176,66 @@ def test_the_list_shows_only_the_contacts_own_tickets_filtered_and_paged(
     assert 'rel="next"' in first.text
     assert "Cleo ticket 0 " in closed.plain
     assert "Cleo ticket 5 " not in closed.plain
-    link = first.text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
-    second = browser.get(link)
+    second = browser.get(next_link(first))
     assert second.plain.index("Cleo ticket 21") < second.plain.index("Cleo ticket 0 ")
     assert "Cleo ticket 1 " not in second.plain
+
+
+def next_link(page: Page) -> str:
+    """The address of the page's "older tickets" link."""
+    return page.text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+
+
+def subjects(page: Page) -> list[str]:
+    """The subjects the ticket table lists, in order."""
+    return re.findall(r'<td data-label="Subject"><a href="[^"]+">([^<]*)</a>', page.text)
+
+
+@pytest.fixture
+def many_open(desk: Desk, clock: MovableClock) -> list[int]:
+    """Cleo's tickets 0 to 22, the earliest due first; 0 and 21 are closed."""
+    numbers = []
+    for index in range(23):
+        clock.advance(seconds=1)
+        numbers.append(desk.ticket("cleo", subject=f"Cleo ticket {index}")["number"])
+    close(desk, numbers[0])
+    close(desk, numbers[21])
+    return numbers
+
+
+def test_the_open_filter_pages_through_open_tickets_only(customers: Customers, many_open: list[int]) -> None:
+    browser = customers.signed_in("cleo")
+
+    first = browser.get("/portal/tickets?state=open")
+    second = browser.get(next_link(first))
+
+    # 21 open tickets: a full page of 20 in due order, then the last one; never a closed one.
+    assert subjects(first) == [f"Cleo ticket {index}" for index in range(1, 21)]
+    assert "state=open&" in next_link(first)
+    assert subjects(second) == ["Cleo ticket 22"]
+    assert 'rel="next"' not in second.text
+
+
+def test_an_altered_cursor_starts_the_list_again_from_the_top(
+    customers: Customers, many_open: list[int]
+) -> None:
+    browser = customers.signed_in("cleo")
+    first = browser.get("/portal/tickets?state=open")
+    link = next_link(first)
+    cursor = link.split("cursor=", 1)[1]
+    altered = cursor[:-3] + ("AAA" if not cursor.endswith("AAA") else "BBB")
+    closed_cursor = next_link(browser.get("/portal/tickets")).split("cursor=", 1)[1]
+
+    answers = [
+        browser.get(f"/portal/tickets?state=open&cursor={altered}"),
+        browser.get("/portal/tickets?state=open&cursor=not-a-cursor"),
+        # A cursor of another list (all tickets) does not move this one on either.
+        browser.get(f"/portal/tickets?state=open&cursor={closed_cursor}"),
+    ]
+
+    for page in answers:
+        assert page.status == 200
+        assert subjects(page) == subjects(first)
 
 
 def test_the_overview_shows_the_balance_open_tickets_and_recent_activity(
@@ -203,8 +262,62 @@ def test_the_overview_shows_the_balance_open_tickets_and_recent_activity(
     assert "99.50 EUR" in page.plain
     open_section = page.plain.split("Open tickets", 1)[1].split("Recent activity", 1)[0]
     assert f"#{open_number} Still open" in open_section
-    assert "All done" not in open_section
-    assert f"#{closed_number} All done" in page.plain.split("Recent activity", 1)[1]
+    activity = page.plain.split("Recent activity", 1)[1]
+    assert f"#{open_number} Still open — New, updated" in activity
+    # The closed ticket is not on the overview; its list is one link away.
+    assert "All done" not in page.plain
+    assert 'href="/portal/tickets?state=closed"' in page.text
+
+
+def test_an_old_open_ticket_is_on_the_overview_however_many_newer_ones_are_closed(
+    customers: Customers, desk: Desk, clock: MovableClock
+) -> None:
+    old = desk.ticket("cleo", subject="Old but open")["number"]
+    for index in range(11):
+        clock.advance(minutes=1)
+        number = desk.ticket("cleo", subject=f"Newer {index}")["number"]
+        close(desk, number)
+    browser = customers.signed_in("cleo")
+
+    with count_calls() as calls:
+        page = browser.get("/portal")
+
+    assert "You have no open tickets" not in page.plain
+    open_section = page.plain.split("Open tickets", 1)[1].split("Recent activity", 1)[0]
+    assert f"#{old} Old but open" in open_section
+    assert "Newer" not in page.plain
+    assert f"#{old} Old but open" in page.plain.split("Recent activity", 1)[1]
+    assert calls.by_operation == {"BatchGetItem": 1, "Query": 1}
+
+
+def test_the_overview_lists_ten_open_tickets_the_most_urgent_first_and_links_to_the_rest(
+    customers: Customers, desk: Desk, clock: MovableClock
+) -> None:
+    for index in range(10):
+        clock.advance(minutes=1)
+        desk.ticket("cleo", subject=f"Routine {index}")
+    desk.ticket("cleo", subject="Urgent one", service_level_id=desk.levels["urgent"])
+    browser = customers.signed_in("cleo")
+
+    page = browser.get("/portal")
+
+    open_section = page.plain.split("Open tickets", 1)[1].split("Recent activity", 1)[0]
+    shown = re.findall(r"#\d+ (Urgent one|Routine \d)", open_section)
+    assert shown == ["Urgent one", *[f"Routine {index}" for index in range(9)]]
+    assert 'href="/portal/tickets?state=open"' in page.text
+    assert "See all your open tickets" in open_section
+
+
+def test_the_overview_without_open_tickets_says_so_and_links_to_nothing_more(
+    customers: Customers, desk: Desk
+) -> None:
+    close(desk, desk.ticket("cleo", subject="Long done")["number"])
+
+    page = customers.signed_in("cleo").get("/portal")
+
+    assert "You have no open tickets." in page.plain
+    assert "Nothing is in progress." in page.plain
+    assert "See all your open tickets" not in page.plain
 
 
 # -- another contact's ticket --------------------------------------------------------
@@ -232,7 +345,8 @@ def test_another_contacts_ticket_is_a_404_with_nothing_of_it_for_every_action(
         assert answer.plain == missing.plain
     detail = desk.api.get(f"/api/tickets/{theirs}").data
     assert detail["notes"] == []
-    assert desk.api.get(f"/api/tickets/{theirs}").data["status_id"] == desk.statuses["solved"]
+    assert detail["status_id"] == desk.statuses["solved"]
+    assert detail["rating"] is None
 
 
 @pytest.mark.parametrize("number", ["0001000", "abc", "1e3", "-1", "99999999999"])
