@@ -7,7 +7,8 @@ keys and due dates) and stored through moto's in-process backend, skipping HTTP 
 A fixed core is the same at every scale: the setup, two staff members, a focus contact
 with 40 tickets and 12 ledger entries, a quiet contact with none, and a focus ticket with
 6 notes. A request about the core should read the same items however many tickets
-surround it.
+surround it. The dashboard's figures are stored as the stream handler would have kept
+them, so the dashboard reads a real ``Stats`` item at every scale.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain import contacts, setup, staff, ticket_keys, tickets
+from chalicelib.domain import contacts, dashboard, setup, staff, ticket_keys, tickets
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.settings import region_from_env, table_name_from_env
-from chalicelib.store.models import Contact, Counter, EmailClaim, Item, LedgerEntry, Note, Ticket
+from chalicelib.store.models import Contact, Counter, EmailClaim, Item, LedgerEntry, Note, Stats, Ticket
 
 ADMIN_EMAIL = "admin@bench.example.com"
 AGENT_EMAIL = "agent@bench.example.com"
@@ -255,6 +256,7 @@ def load(ticket_count: int, seed: int = 2) -> Dataset:
     spacing = timedelta(days=HISTORY_DAYS) / ticket_count
     focus_number = tickets.FIRST_NUMBER + 1
     staff_ids: list[str | None] = [admin.id, agent.id, None]
+    figures = dashboard.Figures()
     for position in range(ticket_count):
         number = tickets.FIRST_NUMBER + 1 + position
         owner = focus if position in focus_positions else people[rng.randrange(2, len(people))]
@@ -266,6 +268,11 @@ def load(ticket_count: int, seed: int = 2) -> Dataset:
         for name, value in ticket_keys.index_keys(ticket, config).items():
             setattr(ticket, name, value)
         writer.put(ticket)
+        if not ticket.closed:
+            figures.open_by_status[ticket.status_id] += 1
+            figures.open_by_assignee[ticket.assignee_id or dashboard.UNASSIGNED] += 1
+
+    writer.put(Stats(*Stats.key(), data=figures.to_json(), version=1))
 
     # The next ticket created through the API follows the loaded ones.
     writer.put(Counter(*Counter.ticket_number_key(), value=ticket_count))

@@ -176,7 +176,7 @@ def measure_all(client: Client, data: Dataset) -> list[Measurement]:
     )
 
     _measure_portal(client, data, measure)
-    _measure_staff_pages(client, data, measure)
+    _measure_staff_pages(client, data, measure, http)
     _measure_embed(client, data, measure, http)
 
     for path in (
@@ -199,25 +199,8 @@ def _measure_portal(client: Client, data: Dataset, measure: Callable[..., Any]) 
 
     portal_auth.set_password(Contact.get(*Contact.key(data.focus_contact_id)), STAFF_PASSWORD)
     browser = Browser(client)
+    visit, submit = _visitor(browser)
     focus = data.focus_ticket_number
-
-    def visit(path: str, expect: int = 200) -> Callable[[], Any]:
-        def send() -> Any:
-            page = browser.get(path)
-            if page.status != expect:
-                raise RequestFailed(f"GET {path} answered {page.status}: {page.text[:200]!r}")
-            return page
-
-        return send
-
-    def submit(path: str, fields: dict[str, str], expect: int = 303) -> Callable[[], Any]:
-        def send() -> Any:
-            page = browser.post(path, fields)
-            if page.status != expect:
-                raise RequestFailed(f"POST {path} answered {page.status}: {page.text[:200]!r}")
-            return page
-
-        return send
 
     browser.get("/portal/login")
     credentials = {"email": data.focus_contact_email, "password": STAFF_PASSWORD}
@@ -262,8 +245,9 @@ def _visitor(browser: Any) -> tuple[Callable[..., Callable[[], Any]], Callable[.
     return visit, submit
 
 
-def _measure_staff_pages(client: Client, data: Dataset, measure: Callable[..., Any]) -> None:
-    """The staff pages an agent or admin works in all day, signed in as the admin."""
+def _measure_staff_pages(client: Client, data: Dataset, measure: Callable[..., Any], http: _Http) -> None:
+    """The staff pages an agent or admin works in all day, signed in as the admin, and
+    every setup page."""
     from tests.functional.browsing import Browser
 
     browser = Browser(client)
@@ -275,6 +259,10 @@ def _measure_staff_pages(client: Client, data: Dataset, measure: Callable[..., A
         submit("/admin/login", {"email": ADMIN_EMAIL, "password": STAFF_PASSWORD}),
     )
     contact = data.focus_contact_id
+    level = data.service_level_ids["Gold"]
+    site = http.send(
+        "POST", "/api/sites", {"name": "Outlet", "allowed_origins": ["https://outlet.example"]}, expect=201
+    )
     pages = {
         "GET /admin": "/admin",
         "GET /admin/tickets": "/admin/tickets",
@@ -287,12 +275,30 @@ def _measure_staff_pages(client: Client, data: Dataset, measure: Callable[..., A
         "GET /admin/contacts": "/admin/contacts",
         "GET /admin/contacts/{id}": f"/admin/contacts/{contact}",
         "GET /admin/contacts/{id}/statement": f"/admin/contacts/{contact}/statement",
+        "GET /admin/contacts?q=": f"/admin/contacts?{urlencode({'q': 'Customer 00001'})}",
+        "GET /admin/tickets/new?find=": f"/admin/tickets/new?{urlencode({'find': data.focus_contact_email})}",
+        "GET /admin/setup": "/admin/setup",
+        "GET /admin/setup/service-levels": "/admin/setup/service-levels",
+        "GET /admin/setup/service-levels/{id}": f"/admin/setup/service-levels/{level}",
+        "GET /admin/setup/service-levels/{id}/delete": f"/admin/setup/service-levels/{level}/delete",
+        "GET /admin/setup/categories": "/admin/setup/categories",
         "GET /admin/setup/statuses": "/admin/setup/statuses",
+        "GET /admin/setup/rating-options": "/admin/setup/rating-options",
         "GET /admin/setup/settings": "/admin/setup/settings",
         "GET /admin/setup/staff": "/admin/setup/staff",
+        "GET /admin/setup/staff/{id}": f"/admin/setup/staff/{data.agent_id}",
+        "GET /admin/setup/sites": "/admin/setup/sites",
+        "GET /admin/setup/sites/{id}": f"/admin/setup/sites/{site['id']}",
     }
     for label, path in pages.items():
         measure(label, READ, visit(path))
+
+    # The find box: a number opens its ticket, an email lists its contact's tickets.
+    finds = {"a number": str(data.focus_ticket_number), "an email": data.focus_contact_email}
+    for what, text in finds.items():
+        measure(
+            f"GET /admin/tickets?q= ({what})", READ, visit(f"/admin/tickets?{urlencode({'q': text})}", 303)
+        )
 
 
 def _measure_embed(client: Client, data: Dataset, measure: Callable[..., Any], http: _Http) -> None:

@@ -28,6 +28,7 @@ from tests.bench.stream import CYCLE, Batch, StreamRun, batch_size, measure_stre
 SMALL, LARGE = 200, 2_000
 
 AUTH_ITEMS = 3  # the token, the staff member and the config, in one BatchGetItem
+DIRECTORY = 1  # the staff directory (chalicelib/domain/staff_directory.py)
 PAGE = 25  # the default page size
 OVERDUE_CAP = 100  # chalicelib.domain.dashboard.OVERDUE_CAP
 SESSION_ITEMS = 3  # a portal session, its contact and the config, in one BatchGetItem
@@ -77,7 +78,8 @@ EXPECTED: dict[str, tuple[dict[str, int], int]] = {
     # given back, new session.
     "POST /portal/login": ({"GetItem": 1, "UpdateItem": 3, "Query": 1, "DeleteItem": 1, "PutItem": 1}, 2),
     # Session, contact (with its balances) and config in one batch; then the newest 10.
-    "GET /portal": (ONE_QUERY, SESSION_ITEMS + 10),
+    # Ten open tickets shown and an eleventh that says there are more.
+    "GET /portal": (ONE_QUERY, SESSION_ITEMS + 11),
     "GET /portal/tickets": (ONE_QUERY, SESSION_ITEMS + PORTAL_PAGE),
     "GET /portal/tickets?state=open": (ONE_QUERY, SESSION_ITEMS + PORTAL_PAGE),
     # The ticket and its 7 public notes (6 loaded, 1 added above) in one query, and the
@@ -92,27 +94,47 @@ EXPECTED: dict[str, tuple[dict[str, int], int]] = {
     "POST /portal/tickets/{number}/reply": ({"BatchGetItem": 1, "TransactWriteItems": 1}, SESSION_ITEMS + 1),
     # The staff pages, signed in as the admin (their session is an API token).
     "POST /admin/login": ({"GetItem": 1, "UpdateItem": 3, "Query": 1, "DeleteItem": 1, "PutItem": 1}, 2),
-    # The figures ride in the sign-in batch (none kept here: no stream ran); overdue is one
-    # query capped at 101 keys, which the loaded backlog reaches at both scales.
-    "GET /admin": (ONE_QUERY, AUTH_ITEMS + OVERDUE_CAP + 1),
-    "GET /admin/tickets": (ONE_QUERY, AUTH_ITEMS + PAGE),
-    "GET /admin/tickets?status_id=": (ONE_QUERY, AUTH_ITEMS + PAGE),
-    "GET /admin/tickets?overdue=true": (ONE_QUERY, AUTH_ITEMS + PAGE),
+    # The figures ride in the sign-in batch; overdue is one query capped at 101 keys, which
+    # the loaded backlog reaches at both scales.
+    "GET /admin": (ONE_QUERY, AUTH_ITEMS + 1 + OVERDUE_CAP + 1),
+    # The staff directory rides in the batch of every page that offers or names colleagues.
+    "GET /admin/tickets": (ONE_QUERY, AUTH_ITEMS + DIRECTORY + PAGE),
+    "GET /admin/tickets?status_id=": (ONE_QUERY, AUTH_ITEMS + DIRECTORY + PAGE),
+    "GET /admin/tickets?overdue=true": (ONE_QUERY, AUTH_ITEMS + DIRECTORY + PAGE),
     "GET /admin/tickets/new": (AUTH_ONLY, AUTH_ITEMS),
     # The ticket with its timeline: 6 loaded notes, the public note and the change of the
     # API edits above, and the portal reply with its change, all in one query.
     "GET /admin/tickets/{number}": (ONE_QUERY, AUTH_ITEMS + 1 + 10),
     # The ticket rides in the batch; no deliveries were logged (no stream ran).
-    "GET /admin/tickets/{number}/deliveries": (ONE_QUERY, AUTH_ITEMS + 1),
+    "GET /admin/tickets/{number}/deliveries": (ONE_QUERY, AUTH_ITEMS + DIRECTORY + 1),
     # The ticket rides in the batch; the staff list is the query.
     "GET /admin/tickets/{number}/assign": (ONE_QUERY, AUTH_ITEMS + 1 + 2),
     "GET /admin/contacts": (ONE_QUERY, AUTH_ITEMS + PAGE),
     # The contact rides in the batch; its newest 20 tickets.
     "GET /admin/contacts/{id}": (ONE_QUERY, AUTH_ITEMS + 1 + 20),
     "GET /admin/contacts/{id}/statement": (ONE_QUERY, AUTH_ITEMS + 1 + 13),
+    # Contacts whose name starts with the search: ten at both scales.
+    "GET /admin/contacts?q=": (ONE_QUERY, AUTH_ITEMS + 10),
+    # The contact search of the new-ticket page: one look-up of the email.
+    "GET /admin/tickets/new?find=": (ONE_QUERY, AUTH_ITEMS + 1),
+    # Setup lives in the config item, which every page's batch reads anyway.
+    "GET /admin/setup": (AUTH_ONLY, AUTH_ITEMS),
+    "GET /admin/setup/service-levels": (AUTH_ONLY, AUTH_ITEMS),
+    "GET /admin/setup/service-levels/{id}": (AUTH_ONLY, AUTH_ITEMS),
+    # The delete page only asks; whether the entry is in use is checked when it is posted.
+    "GET /admin/setup/service-levels/{id}/delete": (AUTH_ONLY, AUTH_ITEMS),
+    "GET /admin/setup/categories": (AUTH_ONLY, AUTH_ITEMS),
     "GET /admin/setup/statuses": (AUTH_ONLY, AUTH_ITEMS),
+    "GET /admin/setup/rating-options": (AUTH_ONLY, AUTH_ITEMS),
     "GET /admin/setup/settings": (AUTH_ONLY, AUTH_ITEMS),
     "GET /admin/setup/staff": (ONE_QUERY, AUTH_ITEMS + 2),
+    "GET /admin/setup/staff/{id}": (AUTH_ONLY, AUTH_ITEMS + 1),
+    # The one site added above.
+    "GET /admin/setup/sites": (ONE_QUERY, AUTH_ITEMS + 1),
+    "GET /admin/setup/sites/{id}": (AUTH_ONLY, AUTH_ITEMS + 1),
+    # A number: the ticket rides in the batch. An email: one look-up of the contact.
+    "GET /admin/tickets?q= (a number)": (AUTH_ONLY, AUTH_ITEMS + DIRECTORY + 1),
+    "GET /admin/tickets?q= (an email)": (ONE_QUERY, AUTH_ITEMS + DIRECTORY + 1),
     # A website's visitor: the preflight reads the origin's items; the token, the site and
     # the config; the ticket: site and config, two attempts counted, the contact through its
     # email claim (two reads), the number, the ticket.
