@@ -172,7 +172,9 @@
     }
     field.input.setAttribute("aria-invalid", "true");
     field.input.setAttribute("aria-describedby", field.error.id);
-    field.error.textContent = message.replace(/^'[a-z_]+':? ?/, "");
+    // The server names the field first ("'phone' must be ..."); the label already does.
+    var text = message.replace(/^'[a-z_]+':? ?/, "");
+    field.error.textContent = text.charAt(0).toUpperCase() + text.slice(1);
     field.error.hidden = false;
     field.input.focus();
     return true;

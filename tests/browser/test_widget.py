@@ -276,7 +276,7 @@ def test_a_field_the_helpdesk_refuses_is_marked_and_the_corrected_ticket_takes_t
     # THEN the widget reads the helpdesk's refusal and marks that field with its message
     expect(page.get_by_role("status")).to_have_text("Please check the marked field.")
     expect(phone).to_have_attribute("aria-invalid", "true")
-    expect(phone).to_have_accessible_description(re.compile(r"international form"))
+    expect(phone).to_have_accessible_description(re.compile(r"^Must be .*international form"))
     expect(phone).to_be_focused()
     page.screenshot(path=SCREENSHOTS / "field-refused.png", full_page=True)
 
