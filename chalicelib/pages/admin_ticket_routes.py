@@ -19,10 +19,11 @@ deliveries sort before them (``DELIVERY#``), so showing them would be a third ro
 (docs/decisions.md). A staff member's re-send request is also a change on the ticket, so
 the timeline tells it.
 
-Reading the staff list on the ticket page would be a third round trip, so its assignee
-choice offers who is known without one: nobody, the signed-in staff member, the current
-assignee and the staff the timeline names (authors of notes, makers of changes and the
-assignees those changes recorded). Anyone else is one click away on the assign page.
+The assignee choice offers every active colleague from the staff directory, which rides
+in the sign-in batch (``chalicelib.domain.staff_directory``). A table whose directory is
+not built yet offers who is known without a read instead: nobody, the signed-in staff
+member, the current assignee and the staff the timeline names; anyone else is then one
+click away on the assign page.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def ticket_page(number: str) -> Response:
     done = DONE.get(params.get("done", ""))
     if cursor and wanted is not None:
         return _older_entries(wanted, cursor)
-    context = signed_in(bp)
+    context = signed_in(bp, [staff_directory.key()])
     if wanted is None:
         raise NotFound("No ticket has this number.")
     conversation = _conversation(wanted)
@@ -131,7 +132,7 @@ def ticket_page(number: str) -> Response:
 
 def _older_entries(number: int, cursor: str) -> Response:
     """The entries before a cursor, with the ticket and rating read in the batch."""
-    context = signed_in(bp, [Ticket.key(number), Rating.key(number)])
+    context = signed_in(bp, [Ticket.key(number), Rating.key(number), staff_directory.key()])
     ticket = _ticket(context, number)
     try:
         notes, changes, older = ticket_notes.timeline_page(number, ticket_notes.NOTES_SHOWN, cursor)
@@ -220,7 +221,7 @@ def _ticket_page(
         names={
             name: _upper_first(_value_name(config, known, name, getattr(ticket, name))) for name in EDITED
         },
-        options=_options(config, known, ticket, context.staff),
+        options=_options(config, known, ticket, context.staff, staff_directory.of(context.items)),
         mine=ticket.assignee_id == context.staff.id,
         **{
             "note_error": None,
@@ -322,7 +323,11 @@ class Option:
 
 
 def _options(
-    config: SetupConfig, known: dict[str, str], ticket: Ticket, me: Staff
+    config: SetupConfig,
+    known: dict[str, str],
+    ticket: Ticket,
+    me: Staff,
+    directory: staff_directory.Directory | None,
 ) -> dict[str, list[Option]]:
     """The choices of the edit form's selects. A current value whose entry was deleted stays
     a choice, so saving another field does not change it."""
@@ -339,14 +344,21 @@ def _options(
     people = [Option("", "Unassigned"), Option(me.id, f"Me ({me.name})")]
     if ticket.assignee_id and ticket.assignee_id != me.id:
         people.append(Option(ticket.assignee_id, known.get(ticket.assignee_id, "The current assignee")))
-    others = sorted(
-        (
-            Option(staff_id, name)
-            for staff_id, name in known.items()
-            if staff_id not in (me.id, ticket.assignee_id)
-        ),
-        key=lambda option: option.label.lower(),
-    )
+    if directory is not None:
+        others = [
+            Option(member.id, member.name)
+            for member in directory.ordered()
+            if member.active and member.id not in (me.id, ticket.assignee_id)
+        ]
+    else:
+        others = sorted(
+            (
+                Option(staff_id, name)
+                for staff_id, name in known.items()
+                if staff_id not in (me.id, ticket.assignee_id)
+            ),
+            key=lambda option: option.label.lower(),
+        )
     options["assignee_id"] = people + others
     return options
 

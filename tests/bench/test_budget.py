@@ -104,7 +104,7 @@ EXPECTED: dict[str, tuple[dict[str, int], int]] = {
     "GET /admin/tickets/new": (AUTH_ONLY, AUTH_ITEMS),
     # The ticket with its timeline: 6 loaded notes, the public note and the change of the
     # API edits above, and the portal reply with its change, all in one query.
-    "GET /admin/tickets/{number}": (ONE_QUERY, AUTH_ITEMS + 1 + 10),
+    "GET /admin/tickets/{number}": (ONE_QUERY, AUTH_ITEMS + DIRECTORY + 1 + 10),
     # The ticket rides in the batch; no deliveries were logged (no stream ran).
     "GET /admin/tickets/{number}/deliveries": (ONE_QUERY, AUTH_ITEMS + DIRECTORY + 1),
     # The ticket rides in the batch; the staff list is the query.

@@ -516,6 +516,32 @@ def test_a_stale_claim_names_who_holds_the_ticket_now(staffroom: Staffroom, desk
     assert stored(desk, ticket)["assignee_id"] == agent_id(staffroom)
 
 
+def test_the_edit_form_offers_every_active_colleague_from_the_staff_directory(
+    staffroom: Staffroom, desk: Desk
+) -> None:
+    # GIVEN two colleagues the ticket's timeline never names, one of them deactivated
+    fields = {"role": "agent", "password": "a password long enough to pass"}
+    bea = desk.created("/api/staff", {**fields, "email": "bea@example.com", "name": "Bea <Backup>"})
+    zed = desk.created("/api/staff", {**fields, "email": "zed@example.com", "name": "Zed Former"})
+    desk.api.patch(f"/api/staff/{zed['id']}", {"active": False, "version": zed["version"]})
+    ticket = desk.ticket()
+
+    # WHEN an admin opens the ticket
+    page = staffroom.signed_in().get(ticket_path(ticket))
+
+    # THEN the assignee choice lists the active ones by name, escaped, and not the other
+    form = page.text.split(f'action="/admin/tickets/{ticket["number"]}">', 1)[1].split("</form>", 1)[0]
+    select = form.split('name="assignee_id"', 1)[1].split("</select>", 1)[0]
+    offered = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select)
+    assert offered == [
+        ("", "Unassigned"),
+        (desk.api.get("/api/auth/me").data["id"], "Me (Ada Admin)"),
+        (agent_id(staffroom), "Alan Agent"),
+        (bea["id"], "Bea &lt;Backup&gt;"),
+    ]
+    assert zed["id"] not in page.text
+
+
 def test_the_assign_page_lists_active_staff_and_assigns_only_the_assignee(
     staffroom: Staffroom, desk: Desk
 ) -> None:
