@@ -20,6 +20,7 @@ from chalicelib.api.http import error_shape_middleware
 from chalicelib.observability import event_middleware, http_middleware
 from chalicelib.pages import (
     admin_contact_routes,
+    admin_delivery_routes,
     admin_routes,
     admin_setup_routes,
     admin_site_routes,
@@ -56,6 +57,7 @@ for blueprint in (
 for blueprint in (
     admin_routes,
     admin_contact_routes,
+    admin_delivery_routes,
     admin_setup_routes,
     admin_site_routes,
     admin_ticket_list_routes,

@@ -1,7 +1,7 @@
 """``/admin/tickets/{number}``: one ticket as staff work it. Its details and timeline (the
 body, then notes and changes in the order they happened), a note form that starts private,
-the edit of status, category, service level and assignee under the version read, claiming,
-the assign page, and the delivery log with re-sends of failed messages.
+the edit of status, category, service level and assignee under the version read, claiming
+and the assign page.
 
 Every GET page is the sign-in batch and one query:
 
@@ -9,15 +9,13 @@ Every GET page is the sign-in batch and one query:
   changes, rating);
 - an older part of its timeline: the ticket and its rating ride in the batch, then one
   query of older entries;
-- the assign page: the ticket in the batch, then one page of the staff list;
-- the delivery log: the ticket and the staff directory (who asked for each re-send) in the
-  batch, then one page of its deliveries.
+- the assign page: the ticket in the batch, then one page of the staff list.
 
-The delivery log is a page of its own, linked from the ticket, rather than a part of it:
-the ticket page's one query reads the partition's ``NOTE#`` to ``TICKET`` keys, and the
-deliveries sort before them (``DELIVERY#``), so showing them would be a third round trip
-(docs/decisions.md). A staff member's re-send request is also a change on the ticket, so
-the timeline tells it.
+The delivery log is a page of its own (``admin_delivery_routes``), linked from the
+ticket, rather than a part of it: the ticket page's one query reads the partition's
+``NOTE#`` to ``TICKET`` keys, and the deliveries sort before them (``DELIVERY#``), so
+showing them would be a third round trip (docs/decisions.md). A staff member's re-send
+request is also a change on the ticket, so the timeline tells it.
 
 The assignee choice offers every active colleague from the staff directory, which rides
 in the sign-in batch (``chalicelib.domain.staff_directory``). A table whose directory is
@@ -36,22 +34,30 @@ from typing import Any
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api.http import keys_for_ids
-from chalicelib.domain import deliveries, staff, staff_directory, ticket_changes, ticket_notes, tickets
+from chalicelib.domain import staff, staff_directory, ticket_changes, ticket_notes, tickets
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.domain.staff import StaffContext
-from chalicelib.errors import Conflict, HelpdeskError, InvalidInput, NotFound, StaleVersion
+from chalicelib.errors import HelpdeskError, InvalidInput, NotFound, StaleVersion
 from chalicelib.observability import count, logger
 from chalicelib.pages import web
-from chalicelib.pages.admin_web import PREFIX, admin_view, checked_form, page, signed_in
+from chalicelib.pages.admin_delivery_routes import CHANNELS, MESSAGES
+from chalicelib.pages.admin_web import (
+    PREFIX,
+    admin_view,
+    checked_form,
+    is_id,
+    page,
+    signed_in,
+    ticket_in,
+    ticket_number,
+)
 from chalicelib.store.db import get_one
-from chalicelib.store.models import Change, Delivery, Note, Rating, Staff, Ticket
-from chalicelib.validation import identifier
+from chalicelib.store.models import Change, Note, Rating, Staff, Ticket
 
 bp = Blueprint(__name__)
 
 TICKETS = f"{PREFIX}/tickets"
 STAFF_PAGE_SIZE = 50
-DELIVERIES_PAGE_SIZE = 25
 # A note may hold 20,000 characters; percent-encoded, each can take up to 9 bytes.
 NOTE_MAX_BYTES = 192 * 1024
 
@@ -79,21 +85,6 @@ GONE = {
     "assignee_id": "another staff member",
 }
 SOURCES = {"staff": "Staff", "portal": "Customer portal", "website": "Website form"}
-OUTCOMES = {
-    "sent": "Sent",
-    "failed": "Failed",
-    "resend_requested": "Re-send requested",
-    "resent": "Sent again",
-    "cancelled": "Cancelled",
-}
-MESSAGES = {
-    "ticket_created": "Ticket received",
-    "public_reply": "Public reply",
-    "status_changed": "Status changed",
-    "ticket_closed": "Ticket closed",
-    "customer_replied": "Customer replied",
-}
-CHANNELS = {"email": "Email", "sms": "Text message"}
 # What a redirect's ``done`` says; anything else in the query shows nothing.
 DONE = {
     "created": "The ticket is created.",
@@ -102,8 +93,6 @@ DONE = {
     "saved": "The ticket is saved.",
     "unchanged": "Nothing to save: the ticket already has these values.",
     "claimed": "The ticket is assigned to you.",
-    "resend": "The message will be sent again in a moment; the new attempt appears in this log.",
-    "already": "This message was already sent again, or is being sent again.",
 }
 VERSION = re.compile(r"[1-9][0-9]{0,15}")
 STALE_FORM = "This form is out of date. Please reload the ticket and make your change again."
@@ -117,7 +106,7 @@ STALE_FORM = "This form is out of date. Please reload the ticket and make your c
 def ticket_page(number: str) -> Response:
     """The ticket, its newest timeline entries and its rating: the batch and one query. With
     ``cursor`` (the "older entries" link), the entries before those instead."""
-    wanted = _number(number)
+    wanted = ticket_number(number)
     params = web.query(bp.current_request)
     cursor = params.get("cursor")
     done = DONE.get(params.get("done", ""))
@@ -133,7 +122,7 @@ def ticket_page(number: str) -> Response:
 def _older_entries(number: int, cursor: str) -> Response:
     """The entries before a cursor, with the ticket and rating read in the batch."""
     context = signed_in(bp, [Ticket.key(number), Rating.key(number), staff_directory.key()])
-    ticket = _ticket(context, number)
+    ticket = ticket_in(context, number)
     try:
         notes, changes, older = ticket_notes.timeline_page(number, ticket_notes.NOTES_SHOWN, cursor)
     except InvalidInput:  # an altered cursor, or one of another ticket: the newest entries
@@ -370,7 +359,7 @@ def _options(
 @admin_view
 def add_note(number: str) -> Response:
     """Add a note: private unless the form says public, which the customer then sees."""
-    wanted = _number(number)
+    wanted = ticket_number(number)
     context = signed_in(bp)
     form = checked_form(bp, context, NOTE_FIELDS, NOTE_MAX_BYTES)
     if wanted is None:
@@ -408,10 +397,10 @@ def save(number: str) -> Response:
     read at; the edit and its record in the timeline are one write. Fields the form does
     not send (the assign page sends only the assignee) stay as they are."""
     request = bp.current_request
-    wanted = _number(number)
+    wanted = ticket_number(number)
     extra = keys_for_ids((_peek(request, "assignee_id"), Staff.key))
     context = signed_in(bp, ([Ticket.key(wanted)] if wanted is not None else []) + extra)
-    ticket = _ticket(context, wanted)
+    ticket = ticket_in(context, wanted)
     form = checked_form(bp, context, EDIT_FIELDS)
     sent = {name: form[name].strip() or None for name in EDITED if name in form}
     assignee = _staff_in(context, sent.get("assignee_id"))
@@ -423,9 +412,9 @@ def save(number: str) -> Response:
 def claim(number: str) -> Response:
     """Assign the ticket to the signed-in staff member, under the version the page showed:
     a ticket someone else assigned meanwhile is not taken from them unseen."""
-    wanted = _number(number)
+    wanted = ticket_number(number)
     context = signed_in(bp, [Ticket.key(wanted)] if wanted is not None else [])
-    ticket = _ticket(context, wanted)
+    ticket = ticket_in(context, wanted)
     form = checked_form(bp, context, ("version",))
     sent: dict[str, str | None] = {"assignee_id": context.staff.id}
     return _apply(context, ticket, sent, form.get("version", ""), context.staff, done="claimed")
@@ -530,9 +519,9 @@ def _stale_page(
 def assign_page(number: str) -> Response:
     """Every active staff member to assign the ticket to, a page at a time: the ticket rides
     in the batch, the staff list is the one query."""
-    wanted = _number(number)
+    wanted = ticket_number(number)
     context = signed_in(bp, [Ticket.key(wanted)] if wanted is not None else [])
-    ticket = _ticket(context, wanted)
+    ticket = ticket_in(context, wanted)
     cursor = web.query(bp.current_request).get("cursor")
     try:
         members, next_cursor = staff.list_page(STAFF_PAGE_SIZE, cursor)
@@ -549,87 +538,7 @@ def assign_page(number: str) -> Response:
     )
 
 
-# -- the delivery log --------------------------------------------------------------------
-
-
-@bp.route("/admin/tickets/{number}/deliveries", methods=["GET"])
-@admin_view
-def deliveries_page(number: str) -> Response:
-    """The notifications sent about the ticket, newest first, with re-send for failed ones
-    and who asked for each re-send (named from the staff directory in the batch)."""
-    wanted = _number(number)
-    context = signed_in(bp, [*([Ticket.key(wanted)] if wanted is not None else []), staff_directory.key()])
-    ticket = _ticket(context, wanted)
-    params = web.query(bp.current_request)
-    cursor = params.get("cursor")
-    try:
-        found, next_cursor = deliveries.deliveries_page(ticket.number, DELIVERIES_PAGE_SIZE, cursor)
-    except InvalidInput:  # an altered cursor, or another ticket's: the newest
-        found, next_cursor = deliveries.deliveries_page(ticket.number, DELIVERIES_PAGE_SIZE, None)
-        cursor = None
-    return page(
-        "admin/ticket_deliveries.html",
-        context,
-        nav="tickets",
-        ticket=ticket,
-        deliveries=found,
-        next_cursor=next_cursor,
-        first_page=not cursor,
-        done=DONE.get(params.get("done", "")),
-        outcomes=OUTCOMES,
-        messages=MESSAGES,
-        channels=CHANNELS,
-        requested_by=_requesters(context, found),
-    )
-
-
-def _requesters(context: StaffContext, found: list[Delivery]) -> dict[str, str]:
-    """Who asked for each re-send on the page, by delivery id: their name as the directory
-    has it now, else as the signed-in staff member's own, else unnamed."""
-    directory = staff_directory.of(context.items)
-    names: dict[str, str] = {}
-    for delivery in found:
-        staff_id = delivery.resend_requested_by
-        if not staff_id:
-            continue
-        name = directory.name_of(staff_id) if directory else None
-        if name is None and staff_id == context.staff.id:
-            name = context.staff.name
-        names[delivery.id] = name or "a staff member"
-    return names
-
-
-@bp.route(
-    "/admin/tickets/{number}/deliveries/{delivery_id}/resend", methods=["POST"], content_types=[web.FORM]
-)
-@admin_view
-def resend(number: str, delivery_id: str) -> Response:
-    """Ask for a failed notification to be sent again; the stream handler sends it."""
-    wanted = _number(number)
-    key = Delivery.key(wanted, delivery_id) if wanted is not None and _is_id(delivery_id) else None
-    context = signed_in(bp, [key] if key else [])
-    checked_form(bp, context, ())
-    found = context.items.get(key) if key else None
-    if not isinstance(found, Delivery):
-        raise NotFound("This ticket has no delivery with this id.")
-    try:
-        deliveries.request_resend(found, context.staff)
-    except Conflict:
-        return web.redirect(f"{TICKETS}/{wanted}/deliveries?done=already")
-    count("ResendsRequested")
-    logger.info("delivery re-send requested", extra={"ticket_number": wanted, "delivery_id": found.id})
-    return web.redirect(f"{TICKETS}/{wanted}/deliveries?done=resend")
-
-
 # -- helpers -----------------------------------------------------------------------------
-
-
-def _number(value: str) -> int | None:
-    """The ticket number in the path, or None: routes sign in first, then answer 404."""
-    try:
-        return tickets.parse_number(value)
-    except NotFound:
-        return None
 
 
 def _conversation(number: int) -> ticket_notes.Conversation:
@@ -637,19 +546,10 @@ def _conversation(number: int) -> ticket_notes.Conversation:
     return ticket_notes.get_with_notes(number, limit=ticket_notes.NOTES_SHOWN)
 
 
-def _ticket(context: StaffContext, number: int | None) -> Ticket:
-    """The ticket the batch read, or 404."""
-    found = context.items.get(Ticket.key(number)) if number is not None else None
-    if not isinstance(found, Ticket):
-        raise NotFound("No ticket has this number.")
-    logger.append_keys(ticket_number=found.number)
-    return found
-
-
 def _staff_in(context: StaffContext, staff_id: str | None) -> Staff | None:
     if staff_id is None:
         return None
-    found = context.items.get(Staff.key(staff_id)) if _is_id(staff_id) else None
+    found = context.items.get(Staff.key(staff_id)) if is_id(staff_id) else None
     return found if isinstance(found, Staff) else None
 
 
@@ -667,11 +567,3 @@ def _version(raw: str) -> int:
     if not VERSION.fullmatch(raw):
         raise InvalidInput(STALE_FORM)
     return int(raw)
-
-
-def _is_id(value: str) -> bool:
-    try:
-        identifier(value)
-    except ValueError:
-        return False
-    return True

@@ -18,14 +18,16 @@ from urllib.parse import quote
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import http_status
-from chalicelib.domain import setup, staff
+from chalicelib.domain import setup, staff, tickets
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.domain.staff import StaffContext
-from chalicelib.errors import HelpdeskError, NotAuthenticated, Throttled
+from chalicelib.errors import HelpdeskError, NotAuthenticated, NotFound, Throttled
 from chalicelib.observability import logger
 from chalicelib.pages import web
 from chalicelib.rendering import html_response, render
 from chalicelib.store.db import Key
+from chalicelib.store.models import Ticket
+from chalicelib.validation import identifier
 
 PREFIX = "/admin"
 SESSION_COOKIE = "hd_admin"
@@ -126,3 +128,32 @@ def admin_view(view: Callable[..., Response]) -> Callable[..., Response]:
             return message_page(status, heading, exc.message, headers)
 
     return wrapper
+
+
+# -- path values ---------------------------------------------------------------------
+
+
+def ticket_number(value: str) -> int | None:
+    """The ticket number in the path, or None: routes sign in first, then answer 404."""
+    try:
+        return tickets.parse_number(value)
+    except NotFound:
+        return None
+
+
+def ticket_in(context: StaffContext, number: int | None) -> Ticket:
+    """The ticket the sign-in batch read, or 404."""
+    found = context.items.get(Ticket.key(number)) if number is not None else None
+    if not isinstance(found, Ticket):
+        raise NotFound("No ticket has this number.")
+    logger.append_keys(ticket_number=found.number)
+    return found
+
+
+def is_id(value: str) -> bool:
+    """Whether a path or form value can be an id, checked before it goes into a key."""
+    try:
+        identifier(value)
+    except ValueError:
+        return False
+    return True

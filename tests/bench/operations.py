@@ -272,6 +272,7 @@ def _measure_staff_pages(client: Client, data: Dataset, measure: Callable[..., A
         "GET /admin/tickets/{number}": f"/admin/tickets/{data.focus_ticket_number}",
         "GET /admin/tickets/{number}/deliveries": f"/admin/tickets/{data.focus_ticket_number}/deliveries",
         "GET /admin/tickets/{number}/assign": f"/admin/tickets/{data.focus_ticket_number}/assign",
+        "GET /admin/deliveries/failed": "/admin/deliveries/failed",
         "GET /admin/contacts": "/admin/contacts",
         "GET /admin/contacts/{id}": f"/admin/contacts/{contact}",
         "GET /admin/contacts/{id}/statement": f"/admin/contacts/{contact}/statement",

@@ -109,6 +109,8 @@ EXPECTED: dict[str, tuple[dict[str, int], int]] = {
     "GET /admin/tickets/{number}/deliveries": (ONE_QUERY, AUTH_ITEMS + DIRECTORY + 1),
     # The ticket rides in the batch; the staff list is the query.
     "GET /admin/tickets/{number}/assign": (ONE_QUERY, AUTH_ITEMS + 1 + 2),
+    # No send failed in the loaded data: the directory and an empty query.
+    "GET /admin/deliveries/failed": (ONE_QUERY, AUTH_ITEMS + DIRECTORY),
     "GET /admin/contacts": (ONE_QUERY, AUTH_ITEMS + PAGE),
     # The contact rides in the batch; its newest 20 tickets.
     "GET /admin/contacts/{id}": (ONE_QUERY, AUTH_ITEMS + 1 + 20),

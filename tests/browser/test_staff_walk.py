@@ -285,6 +285,10 @@ def test_every_staff_page_is_styled_clean_in_the_console_not_too_wide_and_saved_
     looks.look(page, "login")
     staff_sign_in(page, demo_admin())
     looks.look(page, "dashboard", phone=True)
+    page.get_by_role("link", name="failed notifications").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Failed notifications")
+    looks.look(page, "failed-notifications")
+    page.get_by_role("link", name="Dashboard", exact=True).first.click()
 
     open_from_queue(page, "Order 1042 arrived damaged")
     looks.look(page, "ticket", phone=True)
@@ -352,6 +356,7 @@ def test_every_staff_page_is_styled_clean_in_the_console_not_too_wide_and_saved_
         [
             "login",
             "dashboard",
+            "failed-notifications",
             "ticket",
             "assign",
             "delivery-log",

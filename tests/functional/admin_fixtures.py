@@ -46,3 +46,35 @@ class Staffroom:
 @pytest.fixture
 def staffroom(client: Client, desk: Desk, agent: Api) -> Staffroom:
     return Staffroom(desk, client, agent)
+
+
+def add_failed_delivery(number: int) -> str:
+    """A delivery as the stream handler logs a refused send (the stream does not run here)."""
+    from chalicelib import clock
+    from chalicelib.notify.messages import MessageContext, Outgoing
+    from chalicelib.store.models import Delivery
+
+    moment = clock.now()
+    delivery_id = clock.sortable_id(moment)
+    message = Outgoing(
+        "email",
+        "cleo@example.com",
+        "ticket_created",
+        MessageContext(number, "Late", "Cleo", "https://x.example/t"),
+    )
+    Delivery(
+        *Delivery.key(number, delivery_id),
+        ticket_number=number,
+        id=delivery_id,
+        event_id="event-1",
+        channel="email",
+        recipient="cleo@example.com",
+        template="ticket_created",
+        outcome="failed",
+        reason="Throttling: <Maximum> sending rate exceeded.",
+        attempted_at=moment,
+        message=message.to_json(),
+        ref_pk=Delivery.FAILED_REF,
+        ref_sk=f"{clock.iso(moment)}#{number:010d}",
+    ).save()
+    return delivery_id

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.bench.counting import count_calls
-from tests.functional.admin_fixtures import Staffroom, staffroom
+from tests.functional.admin_fixtures import Staffroom, add_failed_delivery, staffroom
 from tests.functional.browsing import Browser, Page
 from tests.functional.desk import Desk, MovableClock
 from tests.functional.portal_fixtures import Customers, customers
@@ -37,38 +37,6 @@ def entries(page: Page) -> list[str]:
 
 def agent_id(staffroom: Staffroom) -> str:
     return str(staffroom.agent_api.get("/api/auth/me").data["id"])
-
-
-def add_failed_delivery(number: int) -> str:
-    """A delivery as the stream handler logs a refused send (the stream does not run here)."""
-    from chalicelib import clock
-    from chalicelib.notify.messages import MessageContext, Outgoing
-    from chalicelib.store.models import Delivery
-
-    moment = clock.now()
-    delivery_id = clock.sortable_id(moment)
-    message = Outgoing(
-        "email",
-        "cleo@example.com",
-        "ticket_created",
-        MessageContext(number, "Late", "Cleo", "https://x.example/t"),
-    )
-    Delivery(
-        *Delivery.key(number, delivery_id),
-        ticket_number=number,
-        id=delivery_id,
-        event_id="event-1",
-        channel="email",
-        recipient="cleo@example.com",
-        template="ticket_created",
-        outcome="failed",
-        reason="Throttling: <Maximum> sending rate exceeded.",
-        attempted_at=moment,
-        message=message.to_json(),
-        ref_pk=Delivery.FAILED_REF,
-        ref_sk=f"{clock.iso(moment)}#{number:010d}",
-    ).save()
-    return delivery_id
 
 
 # -- reading -------------------------------------------------------------------------
