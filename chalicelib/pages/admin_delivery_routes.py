@@ -14,6 +14,8 @@ so these pages load neither the templates nor the providers' clients.
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.domain import deliveries, staff_directory
@@ -112,7 +114,7 @@ def failed_list() -> Response:
     )
 
 
-def _page(template: str, context: StaffContext, found: list[Delivery], **values: object) -> Response:
+def _page(template: str, context: StaffContext, found: list[Delivery], **values: Any) -> Response:
     params = web.query(bp.current_request)
     return page(
         template,

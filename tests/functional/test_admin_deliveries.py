@@ -86,7 +86,8 @@ def test_the_return_field_chooses_between_two_fixed_pages_only(staffroom: Staffr
     browser.get(FAILED)
 
     answer = browser.post(
-        f"/admin/tickets/{ticket['number']}/deliveries/{delivery_id}/resend", {"back": "https://evil.example/"}
+        f"/admin/tickets/{ticket['number']}/deliveries/{delivery_id}/resend",
+        {"back": "https://evil.example/"},
     )
 
     assert answer.location == f"/admin/tickets/{ticket['number']}/deliveries?done=resend"
