@@ -13,8 +13,7 @@ with what is stored now, and nothing is written.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +26,7 @@ from chalicelib.domain.setup import SetupConfig
 from chalicelib.domain.staff import StaffContext
 from chalicelib.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from chalicelib.observability import logger
-from chalicelib.pages import web
+from chalicelib.pages import statements, web
 from chalicelib.pages.admin_web import PREFIX, admin_view, checked_form, page, signed_in
 from chalicelib.store.models import Contact, Ticket
 from chalicelib.validation import email as parse_email
@@ -60,7 +59,6 @@ CHECKED = "1"
 # Longest value a form field is shown again with after an error.
 ECHO_MAX = {"address": 500, "email": 254}
 
-ENTRY_TYPES = {"invoice": "Invoice", "payment": "Payment", "credit_note": "Credit note"}
 PORTAL_STATES = {
     "none": ("No access", "The contact has never had a portal password."),
     "invited": ("Invited", "An invite was sent; the contact has not set a password yet."),
@@ -374,11 +372,11 @@ def _balances(contact: Contact) -> list[Balance]:
     rows = []
     for code, amount in sorted(contact.balances.items()):
         if code in owed:
-            rows.append(Balance(code, grouped(owed[code]), "owes"))
+            rows.append(Balance(code, statements.grouped(owed[code]), "owes"))
             continue
         places = minor_units(code) or 0
         text = format(abs(amount).quantize(Decimal(1).scaleb(-places)), "f")
-        rows.append(Balance(code, grouped(text), "in credit" if amount < 0 else "settled"))
+        rows.append(Balance(code, statements.grouped(text), "in credit" if amount < 0 else "settled"))
     return rows
 
 
@@ -468,30 +466,6 @@ def _form_of(details: dict[str, Any]) -> dict[str, Any]:
 # -- the statement and ledger entries ---------------------------------------------------
 
 
-@dataclass
-class Line:
-    """One ledger entry as the statement shows it: what it added (signed), the balance after."""
-
-    date: str
-    day: str
-    label: str
-    reference: str
-    due_date: str | None
-    due_day: str | None
-    amount: str
-    balance: str
-
-
-@dataclass
-class Account:
-    """The entries of one currency, in date order, and where their balance stands."""
-
-    currency: str
-    balance: str
-    in_credit: bool
-    lines: list[Line] = field(default_factory=list)
-
-
 @bp.route("/admin/contacts/{contact_id}/statement", methods=["GET"])
 @admin_view
 def statement_page(contact_id: str) -> Response:
@@ -561,45 +535,10 @@ def _statement_page(
         status=status,
         nav="contacts",
         contact=contact,
-        accounts=_accounts(statement),
-        outstanding={code: grouped(amount) for code, amount in statement["outstanding"].items()},
+        accounts=statements.accounts(statement),
+        outstanding=statements.outstanding(statement),
         form=form,
         error=error,
         done=done,
-        entry_types=ENTRY_TYPES,
+        entry_types=statements.ENTRY_LABELS,
     )
-
-
-def grouped(amount: str) -> str:
-    """An amount as the ledger formats it (its currency's decimals), thousands grouped."""
-    return f"{Decimal(amount):,f}"
-
-
-def _signed(entry: dict[str, Any]) -> str:
-    return str(entry["amount"]) if entry["type"] == "invoice" else f"-{entry['amount']}"
-
-
-def _day(value: str) -> str:
-    moment = date.fromisoformat(value)
-    return f"{moment.day} {moment:%b %Y}"
-
-
-def _accounts(statement: dict[str, Any]) -> list[Account]:
-    accounts = {
-        code: Account(code, grouped(balance), Decimal(balance) < 0)
-        for code, balance in statement["balances"].items()
-    }
-    for entry in statement["entries"]:
-        accounts[entry["currency"]].lines.append(
-            Line(
-                date=entry["date"],
-                day=_day(entry["date"]),
-                label=ENTRY_TYPES.get(entry["type"], entry["type"]),
-                reference=entry["reference"],
-                due_date=entry["due_date"],
-                due_day=_day(entry["due_date"]) if entry["due_date"] else None,
-                amount=grouped(_signed(entry)),
-                balance=grouped(entry["balance"]),
-            )
-        )
-    return list(accounts.values())

@@ -201,7 +201,7 @@ def _register(kind: SetupList) -> None:
         try:
             created = setup.create_entry(kind.collection, _entry_body(kind, form))
         except InvalidInput as exc:
-            error = _on_form(exc, kind.names)
+            error = on_form(exc, kind.names)
             return _list_page(kind, context, form=_echo(kind, form), error=error, status=422)
         logger.info("setup entry added", extra={"collection": kind.collection, "entry_id": created["id"]})
         return web.redirect(f"{kind.path}?done=added")
@@ -222,14 +222,16 @@ def _register(kind: SetupList) -> None:
         except StaleVersion as exc:
             current = exc.current or {}
             stored = _values(kind, current)
-            changes = _changes([(item.name, item.label) for item in kind.fields], _echo(kind, form), stored)
+            changes = changes_between(
+                [(item.name, item.label) for item in kind.fields], _echo(kind, form), stored
+            )
             return _entry_page(
                 kind, context, entry_id, stored, current.get("version"), changes=changes, status=409
             )
         except (InvalidInput, Conflict) as exc:
             # Conflict: a status that customer replies go to cannot be made a closed one.
             version = form.get("version", "")[:20]
-            error = _on_form(exc, kind.names)
+            error = on_form(exc, kind.names)
             return _entry_page(
                 kind, context, entry_id, _echo(kind, form), version, error=error, status=http_status(exc)
             )
@@ -438,10 +440,10 @@ def save_settings() -> Response:
         config = setup.load()
         current = exc.current or config.present_settings()
         stored = _settings_values(current)
-        changes = _changes(list(SETTING_LABELS.items()), _settings_echo(form), stored, _naming(config))
+        changes = changes_between(list(SETTING_LABELS.items()), _settings_echo(form), stored, _naming(config))
         return _settings_page(context, config, stored, current["version"], changes=changes, status=409)
     except InvalidInput as exc:
-        error = _on_form(exc, tuple(setup.SETTINGS_SPEC))
+        error = on_form(exc, tuple(setup.SETTINGS_SPEC))
         version = form.get("version", "")[:20]
         return _settings_page(context, context.config, _settings_echo(form), version, error=error, status=422)
     logger.info("settings saved")
@@ -538,7 +540,7 @@ def add_staff() -> Response:
     except (InvalidInput, Conflict) as exc:
         # Conflict: the email is taken. The password is never shown again.
         echo = {name: form.get(name, "")[:ECHO_LIMIT] for name in ("email", "name", "role")}
-        error = _on_form(exc, ("email", "name", "role", "password"))
+        error = on_form(exc, ("email", "name", "role", "password"))
         return _staff_page(context, echo, error=error, status=http_status(exc))
     logger.info("staff member added", extra={"member_id": member.id, "role": member.role})
     return web.redirect(f"{SETUP}/staff?done=added")
@@ -580,11 +582,11 @@ def save_member(staff_id: str) -> Response:
     except StaleVersion as exc:
         current = exc.current or {}
         stored = _member_values(current)
-        changes = _changes(list(STAFF_FIELDS.items()), echo, stored)
+        changes = changes_between(list(STAFF_FIELDS.items()), echo, stored)
         return _member_page(context, current, stored, current.get("version"), changes=changes, status=409)
     except InvalidInput as exc:
         shown = staff.present(staff.get(member_id))
-        error = _on_form(exc, ("name", "role", "active", "password"))
+        error = on_form(exc, ("name", "role", "active", "password"))
         return _member_page(context, shown, echo, form.get("version", "")[:20], error=error, status=422)
     logger.info("staff member saved", extra={"member_id": member_id})
     return web.redirect(f"{SETUP}/staff?done=saved")
@@ -659,6 +661,7 @@ def _member_values(member: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- shared -------------------------------------------------------------------------
+# ``Change``, ``on_form`` and ``changes_between`` serve the site pages (``admin_site_routes``) too.
 
 
 def _admin(extra_keys: list[Any] | None = None) -> StaffContext:
@@ -675,7 +678,7 @@ def _done(what: str) -> str | None:
     return DONE[key].format(what.capitalize()) if key in DONE else None
 
 
-def _on_form(exc: HelpdeskError, shown: tuple[str, ...]) -> HelpdeskError:
+def on_form(exc: HelpdeskError, shown: tuple[str, ...]) -> HelpdeskError:
     """``exc`` as the form shows it: tied to its field when the form shows that field, else
     a message above the form (a refused ``version``, say, has no input to mark)."""
     return exc if exc.field in shown else HelpdeskError(exc.message)
@@ -687,7 +690,7 @@ def _shown(value: Any) -> str:
     return "(none)" if value in (None, "") else str(value)
 
 
-def _changes(
+def changes_between(
     fields: list[tuple[str, str]],
     sent: dict[str, Any],
     stored: dict[str, Any],

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from chalice.app import Blueprint, Request, Response
@@ -27,7 +26,7 @@ from chalicelib.domain.staff import StaffContext
 from chalicelib.errors import HelpdeskError, InvalidInput, NotFound, StaleVersion
 from chalicelib.observability import logger
 from chalicelib.pages import web
-from chalicelib.pages.admin_setup_routes import LISTS
+from chalicelib.pages.admin_setup_routes import LISTS, Change, changes_between, on_form
 from chalicelib.pages.admin_web import PREFIX, admin_view, checked_form, page, signed_in
 from chalicelib.store.models import Site
 
@@ -60,15 +59,6 @@ HOST = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Change:
-    """A field that differs between what an admin sent and what is stored now."""
-
-    label: str
-    sent: str
-    stored: str
-
-
 # -- the list and the add form -------------------------------------------------------
 
 
@@ -90,7 +80,7 @@ def add_site() -> Response:
     try:
         site = sites.create(context.config, _body(form))
     except InvalidInput as exc:
-        return _list_page(context, _echo(form), error=_on_form(exc), status=422)
+        return _list_page(context, _echo(form), error=on_form(exc, FORM_FIELDS), status=422)
     logger.info("site added", extra={"site_id": site.id})
     return web.redirect(f"{SITES}/{site.id}?done=added")
 
@@ -130,7 +120,7 @@ def save_site(site_id: str) -> Response:
         return _site_page(context, current, stored, current["version"], changes=changes, status=409)
     except InvalidInput as exc:
         version = form.get("version", "")[:20]
-        return _site_page(context, shown, _echo(form), version, error=_on_form(exc), status=422)
+        return _site_page(context, shown, _echo(form), version, error=on_form(exc, FORM_FIELDS), status=422)
     logger.info("site saved", extra={"site_id": site.id, "new_key": rekey})
     return web.redirect(f"{SITES}/{site.id}?done={'rekeyed' if rekey else 'saved'}")
 
@@ -333,11 +323,6 @@ def _echo(form: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _on_form(exc: HelpdeskError) -> HelpdeskError:
-    """``exc`` tied to its field when the form shows it, else a message above the form."""
-    return exc if exc.field in FORM_FIELDS else HelpdeskError(exc.message)
-
-
 def _changes(config: SetupConfig, sent: dict[str, Any], stored: dict[str, Any]) -> list[Change]:
     """The fields where what was sent differs from what is stored now, as text to show."""
     names = _category_names(config)
@@ -351,12 +336,7 @@ def _changes(config: SetupConfig, sent: dict[str, Any], stored: dict[str, Any]) 
             return ", ".join(line.strip() for line in str(value).splitlines() if line.strip()) or "(none)"
         return str(value) if value not in (None, "") else "(none)"
 
-    changes = []
-    for name, label in LABELS.items():
-        sent_text, stored_text = shown(name, sent.get(name)), shown(name, stored.get(name))
-        if sent_text != stored_text:
-            changes.append(Change(label, sent_text, stored_text))
-    return changes
+    return changes_between(list(LABELS.items()), sent, stored, shown)
 
 
 # -- shared --------------------------------------------------------------------------

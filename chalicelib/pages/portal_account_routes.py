@@ -12,9 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from chalice.app import Blueprint, Response
@@ -23,7 +20,7 @@ from chalicelib.domain import ledger, portal_account
 from chalicelib.domain.portal_auth import PortalContext
 from chalicelib.errors import InvalidInput
 from chalicelib.observability import count, logger
-from chalicelib.pages import web
+from chalicelib.pages import statements, web
 from chalicelib.pages.portal_web import (
     PREFIX,
     SESSION_COOKIE,
@@ -48,7 +45,6 @@ ACCOUNT_FIELDS = (
 )
 CHECKBOXES = ("notify_email", "notify_sms")
 CHECKED = "1"
-ENTRY_LABELS = {"invoice": "Invoice", "payment": "Payment", "credit_note": "Credit note"}
 CSV_HEADER = ("Date", "Type", "Reference", "Due date", "Currency", "Amount", "Balance")
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -146,30 +142,6 @@ def _account_form(
 # -- the statement -------------------------------------------------------------------
 
 
-@dataclass
-class Line:
-    """One ledger entry as the page shows it: what it added (signed) and the balance after."""
-
-    date: str
-    day: str
-    label: str
-    reference: str
-    due_date: str | None
-    due_day: str | None
-    amount: str
-    balance: str
-
-
-@dataclass
-class Account:
-    """The entries of one currency, in date order, and where their balance stands."""
-
-    currency: str
-    balance: str
-    in_credit: bool
-    lines: list[Line] = field(default_factory=list)
-
-
 @bp.route("/portal/statement", methods=["GET"])
 @portal_view
 def statement_page() -> Response:
@@ -180,8 +152,8 @@ def statement_page() -> Response:
         "portal/statement.html",
         context=context,
         nav="statement",
-        accounts=_accounts(statement),
-        outstanding={code: grouped(amount) for code, amount in statement["outstanding"].items()},
+        accounts=statements.accounts(statement),
+        outstanding=statements.outstanding(statement),
     )
 
 
@@ -201,11 +173,11 @@ def statement_csv() -> Response:
                 safe_cell(value)
                 for value in (
                     entry["date"],
-                    ENTRY_LABELS.get(entry["type"], entry["type"]),
+                    statements.ENTRY_LABELS.get(entry["type"], entry["type"]),
                     entry["reference"],
                     entry["due_date"] or "",
                     entry["currency"],
-                    _signed(entry),
+                    statements.signed(entry),
                     entry["balance"],
                 )
             ]
@@ -224,37 +196,3 @@ def safe_cell(value: str) -> str:
     if PLAIN_NUMBER.fullmatch(value):
         return value
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
-
-
-def grouped(amount: str) -> str:
-    """An amount as the ledger formats it (its currency's decimals), with thousands grouped."""
-    return f"{Decimal(amount):,f}"
-
-
-def _signed(entry: dict[str, Any]) -> str:
-    return entry["amount"] if entry["type"] == "invoice" else f"-{entry['amount']}"
-
-
-def _day(value: str) -> str:
-    moment = date.fromisoformat(value)
-    return f"{moment.day} {moment:%b %Y}"
-
-
-def _accounts(statement: dict[str, Any]) -> list[Account]:
-    accounts: dict[str, Account] = {}
-    for code, balance in statement["balances"].items():
-        accounts[code] = Account(code, grouped(balance), Decimal(balance) < 0)
-    for entry in statement["entries"]:
-        accounts[entry["currency"]].lines.append(
-            Line(
-                date=entry["date"],
-                day=_day(entry["date"]),
-                label=ENTRY_LABELS.get(entry["type"], entry["type"]),
-                reference=entry["reference"],
-                due_date=entry["due_date"],
-                due_day=_day(entry["due_date"]) if entry["due_date"] else None,
-                amount=grouped(_signed(entry)),
-                balance=grouped(entry["balance"]),
-            )
-        )
-    return list(accounts.values())
