@@ -7,7 +7,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.domain import ledger, portal_auth, ticket_lists, tickets
 from chalicelib.errors import InvalidInput, NotAuthenticated
 from chalicelib.observability import count, logger
-from chalicelib.pages import web
+from chalicelib.pages import statements, web
 from chalicelib.pages.portal_web import (
     PREFIX,
     SESSION_COOKIE,
@@ -91,7 +91,9 @@ def overview() -> Response:
         "portal/overview.html",
         context=context,
         nav="overview",
-        outstanding=ledger.outstanding(context.contact),
+        outstanding={
+            code: statements.grouped(amount) for code, amount in ledger.outstanding(context.contact).items()
+        },
         open_tickets=open_tickets,
         more_open=len(found) > OVERVIEW_TICKETS,
         activity=activity,

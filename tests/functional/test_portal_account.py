@@ -612,6 +612,9 @@ def test_the_statement_is_in_date_order_per_currency_and_formatted_per_currency(
     assert "Balance in USD (in credit) -10.00" in page.plain
     assert "Outstanding balance 1,200.00 EUR 5,000 JPY" in page.plain
     assert "DANA-SECRET" not in page.text
+    # The overview shows what is owed exactly as the statement does.
+    overview = customers.signed_in("cleo").get("/portal")
+    assert "Outstanding balance 1,200.00 EUR 5,000 JPY" in overview.plain
     assert 'href="/portal/statement.csv"' in page.text
 
 
