@@ -1,11 +1,13 @@
 """Signed links for portal accounts: confirm a registration, reset a password, accept an
-invite. Nothing is stored for them.
+invite, confirm a new email. Nothing is stored for them.
 
 A token names the contact, what it is for and when it expires, and carries an HMAC over
 those and over a fingerprint of the contact's password hash and portal state as they were
 when the link was made. Using a link changes the password (or the state), so the same link
 then fails: single use without a table of used tokens. A newer registration or reset
-changes the fingerprint too, which retires every older link for that contact.
+changes the fingerprint too, which retires every older link for that contact. An email
+link's fingerprint also covers the email and the address waiting to replace it: using it
+changes both, and asking for another address retires it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ LIFETIMES = {
     "confirm": timedelta(hours=24),
     "reset": timedelta(hours=1),
     "invite": timedelta(days=7),
+    "email": timedelta(hours=24),
 }
 # Which link each account email carries.
 PURPOSES = {
@@ -32,6 +35,9 @@ PURPOSES = {
     "portal_invite": "invite",
     "account_exists": "reset",
     "account_set_password": "invite",
+    "email_change_confirm": "email",
+    # To the address being replaced: if the change was not theirs, a new password stops it.
+    "email_change_requested": "reset",
 }
 _TOKEN = re.compile(
     r"(?P<contact>[A-Za-z0-9_-]{1,64})\.(?P<purpose>[a-z]{1,10})\.(?P<expires>[0-9]{1,12})\.(?P<mac>[0-9a-f]{40})"
@@ -44,10 +50,13 @@ class InvalidAccountLink(NotFound):
     default_message = "This link is not valid or has expired. You can ask for a new one."
 
 
-def fingerprint(contact: Contact) -> str:
-    """What a link depends on: the password hash and the portal state."""
-    material = f"{contact.password_hash or ''}|{contact.portal_state}".encode()
-    return hashlib.sha256(material).hexdigest()[:32]
+def fingerprint(contact: Contact, purpose: str) -> str:
+    """What a link depends on: the password hash and the portal state; for an email link,
+    the email and the pending address as well."""
+    material = f"{contact.password_hash or ''}|{contact.portal_state}"
+    if purpose == "email":
+        material += f"|{contact.email}|{contact.pending_email or ''}"
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
 def _mac(contact_id: str, purpose: str, expires: int, print_: str) -> str:
@@ -56,10 +65,11 @@ def _mac(contact_id: str, purpose: str, expires: int, print_: str) -> str:
 
 
 def make(contact: Contact, purpose: str, issued_at: datetime | None = None) -> str:
-    """A link token for ``purpose`` (``confirm``, ``reset`` or ``invite``), valid for that
-    purpose's lifetime from ``issued_at`` (now by default)."""
+    """A link token for ``purpose`` (a ``LIFETIMES`` key), valid for that purpose's
+    lifetime from ``issued_at`` (now by default)."""
     expires = int(((issued_at or clock.now()) + LIFETIMES[purpose]).timestamp())
-    return f"{contact.id}.{purpose}.{expires}.{_mac(contact.id, purpose, expires, fingerprint(contact))}"
+    mac = _mac(contact.id, purpose, expires, fingerprint(contact, purpose))
+    return f"{contact.id}.{purpose}.{expires}.{mac}"
 
 
 def contact_id_of(token: str, purpose: str) -> str:
@@ -80,6 +90,6 @@ def verify(token: str, purpose: str, contact: Contact | None) -> Contact:
     if contact is None or contact.id != contact_id:
         raise InvalidAccountLink()
     _, _, expires, mac = token.split(".")
-    if not hmac.compare_digest(mac, _mac(contact_id, purpose, int(expires), fingerprint(contact))):
+    if not hmac.compare_digest(mac, _mac(contact_id, purpose, int(expires), fingerprint(contact, purpose))):
         raise InvalidAccountLink()
     return contact

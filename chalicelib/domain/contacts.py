@@ -170,10 +170,17 @@ def update(config: SetupConfig, contact: Contact, body: dict[str, Any]) -> Conta
     for name, value in values.items():
         setattr(contact, name, value)
     moment = clock.now()
+    extra_actions: list[Any] = []
     if access == "disabled" and contact.portal_state != "disabled":
+        if contact.portal_state != "active" and contact.password_hash:
+            # A password never confirmed (a registration still pending) is dropped: letting
+            # the contact back in must not make it a working one without its confirmation.
+            extra_actions.append(Contact.password_hash.remove())
+            contact.password_hash = None
         contact.portal_state = "disabled"
         contact.sessions_valid_from = moment  # signed-in browsers are signed out
     elif access == "enabled" and contact.portal_state == "disabled":
+        # Only a contact who was using the portal keeps a password through a shut-out.
         contact.portal_state = "active" if contact.password_hash else "none"
     contact.updated_at = moment
     for name, value in index_keys(contact.id, contact.name, contact.email, contact.service_level_id).items():
@@ -189,7 +196,8 @@ def update(config: SetupConfig, contact: Contact, body: dict[str, Any]) -> Conta
                 contact,
                 actions=[
                     set_or_remove(attribute, getattr(contact, attribute.attr_name)) for attribute in _EDITED
-                ],
+                ]
+                + extra_actions,
             )
             if email_changed:
                 new_claim = email_claim(contact.email)

@@ -63,7 +63,7 @@ def register(config: SetupConfig, body: dict[str, Any], client_address: str) -> 
     if existing is None:
         existing = _create_pending(values["name"], address, password_hash)
         if existing.portal_state == "pending":
-            _mail("registration_confirm", existing)
+            queue_mail("registration_confirm", existing)
             return
     _tell_existing(existing, password_hash)
 
@@ -104,11 +104,11 @@ def _tell_existing(contact: Contact, password_hash: str) -> None:
     if contact.portal_state == "pending":
         # The latest registration's password is the one to confirm; older links stop working.
         update_unversioned(Contact.key(contact.id), [Contact.password_hash.set(password_hash)])
-        _mail("registration_confirm", contact)
+        queue_mail("registration_confirm", contact)
     elif contact.portal_state == "active":
-        _mail("account_exists", contact)
+        queue_mail("account_exists", contact)
     elif contact.portal_state in ("none", "invited"):
-        _mail("account_set_password", contact)
+        queue_mail("account_set_password", contact)
     # A contact shut out by staff hears nothing: staff decide whether they come back.
 
 
@@ -152,7 +152,7 @@ def request_reset(body: dict[str, Any], client_address: str) -> None:
         "pending": "registration_confirm",
     }.get(contact.portal_state)
     if template:
-        _mail(template, contact)
+        queue_mail(template, contact)
 
 
 def invite(contact: Contact) -> Contact:
@@ -175,7 +175,7 @@ def invite(contact: Contact) -> Contact:
             raise Conflict("This contact's portal access changed meanwhile; reload and try again.") from exc
         raise
     contact.portal_state = "invited"
-    _mail("portal_invite", contact)
+    queue_mail("portal_invite", contact)
     return contact
 
 
@@ -194,9 +194,12 @@ def set_password_from_link(token: str, purpose: str, body: dict[str, Any]) -> Co
 
 def linked_contact(token: str, purpose: str) -> Contact:
     """The contact a link is for, checked as its page opens (the page itself changes nothing)."""
-    states = {"confirm": ("pending",), "reset": ("active",), "invite": ("none", "invited", "pending")}[
-        purpose
-    ]
+    states = {
+        "confirm": ("pending",),
+        "reset": ("active",),
+        "invite": ("none", "invited", "pending"),
+        "email": ("active",),
+    }[purpose]
     return _linked_contact(token, purpose, states)
 
 
@@ -209,13 +212,15 @@ def _linked_contact(token: str, purpose: str, states: tuple[str, ...]) -> Contac
     return contact
 
 
-def _mail(template: str, contact: Contact) -> None:
-    """Queue an account email; the stream handler sends it with its link."""
+def queue_mail(template: str, contact: Contact, recipient: str | None = None) -> None:
+    """Queue an account email; the stream handler sends it with its link, to ``recipient``
+    when given, else to the contact's email as stored then."""
     moment = clock.now()
     AccountMail(
         *AccountMail.key(clock.new_id()),
         contact_id=contact.id,
         template=template,
+        recipient=recipient,
         created_at=moment,
         ttl=moment + timedelta(seconds=MAIL_LIFETIME_SECONDS),
     ).save()

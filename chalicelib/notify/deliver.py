@@ -51,6 +51,7 @@ from chalicelib.store.models import (
     ConfirmationWindow,
     Contact,
     Delivery,
+    EmailClaim,
     Item,
     Note,
     Staff,
@@ -246,15 +247,23 @@ def _finish(requested: Delivery, outcome: str, reason: str | None, entry: Delive
     return outcome
 
 
+# The account email whose link makes its recipient the contact's email.
+EMAIL_CHANGE_LINK = "email_change_confirm"
+
+
 def account_mail(record: dict[str, Any], mail: AccountMail, lambda_context: Any = None) -> str:
     """Send an email about a contact's portal account, with its signed link made now from
     the contact as stored now; record the outcome on the ``AccountMail`` item.
 
     Account emails need a sender address but not the ticket notification switch: a customer
     who cannot get in must still be able to. The link is in the email only; logs and the
-    idempotency table never hold it.
+    idempotency table never hold it. It goes to the mail's own recipient when it names one
+    (an email change), else to the contact's email.
     """
-    found = get_many([Contact.key(mail.contact_id), Config.key()])
+    changes_email = mail.template == EMAIL_CHANGE_LINK
+    # An email change's link also needs to know who holds its address: in the same batch.
+    claim_key = EmailClaim.key("contact", (mail.recipient or "").lower())
+    found = get_many([Contact.key(mail.contact_id), Config.key(), *([claim_key] if changes_email else [])])
     contact = found.get(Contact.key(mail.contact_id))
     config = SetupConfig.from_item(found.get(Config.key()))
     sender_email = str(config.settings.get("sender_email") or "")
@@ -262,6 +271,11 @@ def account_mail(record: dict[str, Any], mail: AccountMail, lambda_context: Any 
         return _account_outcome(mail, "skipped", "the contact is gone")
     if not sender_email:
         return _account_outcome(mail, "skipped", "no sender email is set")
+    if changes_email:
+        refusal = _email_change_refusal(mail, contact, found.get(claim_key))
+        if refusal:
+            return _account_outcome(mail, "skipped", refusal)
+    recipient = mail.recipient or contact.email
 
     purpose = account_tokens.PURPOSES[mail.template]
     token = account_tokens.make(contact, purpose, issued_at=mail.created_at)
@@ -276,12 +290,23 @@ def account_mail(record: dict[str, Any], mail: AccountMail, lambda_context: Any 
     idempotency, send_once = _idempotent_account_send()
     if lambda_context is not None:
         idempotency.register_lambda_context(lambda_context)
-    key = {"event_id": record.get("eventID", ""), "channel": "email", "to": contact.email.lower()}
+    key = {"event_id": record.get("eventID", ""), "channel": "email", "to": recipient.lower()}
     attempt = Attempt(
-        **send_once(sender_email, contact.email, rendered.subject, rendered.text, rendered.html, key=key)
+        **send_once(sender_email, recipient, rendered.subject, rendered.text, rendered.html, key=key)
     )
     count("EmailFailed" if attempt.outcome == "failed" else "EmailSent")
     return _account_outcome(mail, attempt.outcome, attempt.reason, attempt.message_id)
+
+
+def _email_change_refusal(mail: AccountMail, contact: Contact, claim: Item | None) -> str | None:
+    """Why an email change's link must not go out, if it must not. An address another contact
+    holds gets nothing: the customer who asked was answered as for a free one, and the
+    holder is not to be pestered by someone else's requests."""
+    if not mail.recipient or contact.pending_email != mail.recipient:
+        return "the email change was replaced or is done"
+    if isinstance(claim, EmailClaim) and claim.owner_id != contact.id:
+        return "the address belongs to another contact"
+    return None
 
 
 def _account_outcome(

@@ -115,6 +115,15 @@ def verify_ticket_view_token(token: str) -> int:
     return number
 
 
+# Where each kind of account link (``account_tokens.LIFETIMES``) opens, under ``/portal/``.
+ACCOUNT_PATHS = {
+    "confirm": "register/confirm",
+    "reset": "password-reset",
+    "invite": "invite",
+    "email": "email",
+}
+
+
 @dataclass(frozen=True)
 class PublicLinks:
     """The ``Links`` the notification rules use: URLs under one public base URL."""
@@ -141,9 +150,8 @@ class PublicLinks:
         return f"{self.base_url}/admin/tickets/{number}"
 
     def account(self, purpose: str, token: str) -> str:
-        """The page an account email's link opens: confirm, reset or invite."""
-        path = {"confirm": "register/confirm", "reset": "password-reset", "invite": "invite"}[purpose]
-        return f"{self.base_url}/portal/{path}/{token}"
+        """The page an account email's link opens: confirm, reset, invite or a new email."""
+        return f"{self.base_url}/portal/{ACCOUNT_PATHS[purpose]}/{token}"
 
     def ticket_view(self, number: int) -> str:
         """A signed link to a read-only page of the ticket, for customers without a login."""

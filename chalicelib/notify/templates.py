@@ -88,6 +88,8 @@ ACCOUNT_TEMPLATES = (
     "portal_invite",
     "account_exists",
     "account_set_password",
+    "email_change_confirm",
+    "email_change_requested",
 )
 
 

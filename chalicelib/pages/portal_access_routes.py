@@ -1,4 +1,5 @@
-"""Getting into the portal: register, confirm, reset a password, accept an invite.
+"""Getting into the portal: register, confirm, reset a password, accept an invite, and
+confirm a new email asked for on the account page.
 
 Registration and reset answer with the same "check your email" page whatever the address;
 the links those emails carry open pages that change nothing until their form is sent.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.domain import portal_access, portal_auth
+from chalicelib.domain import portal_access, portal_account, portal_auth
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.observability import count, logger
 from chalicelib.pages import web
@@ -34,10 +35,11 @@ CHECK_EMAIL = {
 }
 
 
-def _signed_in_as(contact: Contact) -> Response:
-    """Start a session for a contact who just proved who they are, and go to the overview."""
+def _signed_in_as(contact: Contact, path: str = PREFIX) -> Response:
+    """Start a session for a contact who just proved who they are, and go to ``path`` (the
+    overview unless told)."""
     value = portal_auth.start_session(contact)
-    return web.redirect(PREFIX, [web.set_cookie(SESSION_COOKIE, value, SESSION_COOKIE_AGE)])
+    return web.redirect(path, [web.set_cookie(SESSION_COOKIE, value, SESSION_COOKIE_AGE)])
 
 
 # -- registration --------------------------------------------------------------------
@@ -174,6 +176,47 @@ def _password_form(
         action=action,
         heading=heading,
         email=contact.email,
+        error=error,
+        status=status,
+    )
+
+
+# -- a new email ---------------------------------------------------------------------
+
+
+@bp.route("/portal/email/{token}", methods=["GET"])
+@portal_view
+def email_page(token: str) -> Response:
+    visit = anonymous(bp)
+    return _email_form(visit, token)
+
+
+@bp.route("/portal/email/{token}", methods=["POST"], content_types=[web.FORM])
+@portal_view
+def confirm_email(token: str) -> Response:
+    """Make the new address the account's email with the account's password, then sign in
+    afresh (every other browser is signed out) and show the account page."""
+    visit = anonymous(bp)
+    form = checked_form(bp, ("password",), visit.binding)
+    try:
+        contact = portal_account.confirm_email(token, form)
+    except InvalidInput as exc:
+        return _email_form(visit, token, exc, 422)
+    count("PortalEmailsChanged")
+    logger.info("portal email changed", extra={"contact_id": contact.id})
+    return _signed_in_as(contact, f"{PREFIX}/account?email=changed")
+
+
+def _email_form(visit: Visit, token: str, error: InvalidInput | None = None, status: int = 200) -> Response:
+    # Checked each time it is shown. The password belongs to the current address, which
+    # goes in a hidden username field for a password manager.
+    contact = portal_access.linked_contact(token, "email")
+    return page(
+        "portal/confirm_email.html",
+        visit=visit,
+        token=token,
+        email=contact.email,
+        new_email=contact.pending_email,
         error=error,
         status=status,
     )

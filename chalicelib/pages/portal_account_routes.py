@@ -59,15 +59,25 @@ PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 def account_page() -> Response:
     """The contact's details and choices, from the session batch alone."""
     context = signed_in(bp)
-    saved = web.query(bp.current_request).get("saved") == "1"
-    return _account_form(context, _shown(context), saved=saved)
+    query = web.query(bp.current_request)
+    # After an email change is asked for, the address its link went to (while it waits).
+    sent_to = context.contact.pending_email if query.get("email") == "sent" else None
+    return _account_form(
+        context,
+        _shown(context),
+        saved=query.get("saved") == "1",
+        email_sent_to=sent_to,
+        email_changed=query.get("email") == "changed",
+    )
 
 
 @bp.route("/portal/account", methods=["POST"], content_types=[web.FORM])
 @portal_view
 def save_account() -> Response:
     """Save the customer's edit, then show the page again with a note that it is saved. A
-    new password signs out every other browser; this one gets a fresh session cookie."""
+    new password signs out every other browser; this one gets a fresh session cookie. A new
+    email gets a note that a link went to it: the same note whether or not the address is
+    free, so the form tells nobody which addresses have an account."""
     context = signed_in(bp)
     form = checked_form(bp, ACCOUNT_FIELDS, context.session_hash)
     try:
@@ -81,7 +91,10 @@ def save_account() -> Response:
         extra={"fields": ",".join(saved.changed), "password_changed": saved.password_changed},
     )
     cookies = [web.set_cookie(SESSION_COOKIE, saved.session, SESSION_COOKIE_AGE)] if saved.session else []
-    return web.redirect(f"{PREFIX}/account?saved=1", cookies)
+    notes = [] if saved.email_requested and not saved.changed and not saved.password_changed else ["saved=1"]
+    if saved.email_requested:
+        notes.append("email=sent")
+    return web.redirect(f"{PREFIX}/account?{'&'.join(notes)}", cookies)
 
 
 def _body(form: dict[str, str]) -> dict[str, Any]:
@@ -127,6 +140,8 @@ def _account_form(
     error: InvalidInput | None = None,
     status: int = 200,
     saved: bool = False,
+    email_sent_to: str | None = None,
+    email_changed: bool = False,
 ) -> Response:
     return page(
         "portal/account.html",
@@ -136,6 +151,8 @@ def _account_form(
         form=form,
         error=error,
         saved=saved,
+        email_sent_to=email_sent_to,
+        email_changed=email_changed,
     )
 
 

@@ -220,6 +220,9 @@ class Contact(Item, discriminator="contact"):
     password_hash = UnicodeAttribute(null=True)
     # Portal sessions begun before this moment are refused (password change, staff shut-out).
     sessions_valid_from = UTCDateTimeAttribute(null=True)
+    # The address the customer asked to change to; it becomes ``email`` only through the
+    # signed link sent to it (``portal_account.confirm_email``), and claims nothing until then.
+    pending_email = UnicodeAttribute(null=True)
     # What the ledger adds up to per currency, kept with each entry so the portal's overview
     # needs no ledger read; the statement recomputes it from the entries.
     balances = DecimalMapAttribute(default=dict)
@@ -289,11 +292,15 @@ class PortalSession(Item, discriminator="portal_session"):
 
 class AccountMail(Item, discriminator="account_mail"):
     """An email about a contact's portal account to send: a registration to confirm, a
-    password reset, an invite. The stream handler sends it, building the signed link then
-    (the table never holds a usable link), and records what happened; TTL removes it."""
+    password reset, an invite, an email change. The stream handler sends it, building the
+    signed link then (the table never holds a usable link), and records what happened; TTL
+    removes it."""
 
     contact_id = UnicodeAttribute()
     template = UnicodeAttribute()
+    # Where it goes when that is not the contact's email as stored at sending time: the
+    # address an email change is for, or the one it replaces.
+    recipient = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     outcome = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)

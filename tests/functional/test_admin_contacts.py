@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain import passwords
 from chalicelib.pages import admin_contact_routes
 from chalicelib.store.db import update_unversioned
 from chalicelib.store.models import AccountMail, Contact, Item
@@ -16,7 +17,7 @@ from tests.bench.counting import count_calls
 from tests.functional.admin_fixtures import Staffroom, staffroom
 from tests.functional.browsing import Browser, Page
 from tests.functional.desk import Desk, MovableClock
-from tests.functional.portal_fixtures import Customers, customers
+from tests.functional.portal_fixtures import PASSWORD, Customers, customers, sign_in
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -443,6 +444,30 @@ def test_disabling_portal_access_signs_the_contact_out_and_enabling_lets_them_ba
     enabled = browser.post(access, hidden_fields(shown, access), follow=True)
     assert "Portal access is enabled again." in enabled.plain
     assert stored(desk, "cleo")["portal_access"] == "active"
+
+
+def test_letting_back_a_contact_whose_registration_was_never_confirmed_gives_no_access(
+    staffroom: Staffroom, customers: Customers, desk: Desk
+) -> None:
+    # GIVEN Dana registered with a password but never confirmed her address
+    update_unversioned(
+        Contact.key(desk.contacts["dana"]),
+        [Contact.portal_state.set("pending"), Contact.password_hash.set(passwords.hash_password(PASSWORD))],
+    )
+    browser = staffroom.signed_in()
+    access = f"{contact_path(desk, 'dana')}/portal-access"
+
+    # WHEN staff disable her portal access, then enable it again, on her page
+    browser.post(access, hidden_fields(browser.get(contact_path(desk, "dana")), access))
+    shown = browser.get(contact_path(desk, "dana"))
+    enabled = browser.post(access, hidden_fields(shown, access), follow=True)
+
+    # THEN she is back where a contact without a password is: an invite away, not signed in
+    assert "Portal access is enabled again." in enabled.plain
+    assert stored(desk, "dana")["portal_access"] == "none"
+    assert "No access" in enabled.plain
+    assert f'action="{contact_path(desk, "dana")}/invite"' in enabled.text
+    assert sign_in(customers.browser(), "dana@example.com", PASSWORD).status == 401
 
 
 def test_a_portal_access_change_on_a_stale_page_changes_nothing(staffroom: Staffroom, desk: Desk) -> None:

@@ -144,6 +144,43 @@ def test_a_contact_shut_out_by_staff_gets_no_email_and_the_same_page(
     assert mails_to(outbox, "dana@example.com") == []
 
 
+def test_shutting_out_and_letting_back_a_registration_never_confirmed_still_needs_a_confirmation(
+    client: Client, open_desk: Desk, tap: StreamTap, outbox: Outbox
+) -> None:
+    # GIVEN Nina registered but never confirmed her address
+    register(Browser(client), "Nina New", "nina@example.com", PASSWORD)
+    deliver(client, tap)
+    confirm_link = link_in(mails_to(outbox, "nina@example.com")[0][1])
+    nina = contact_by_email("nina@example.com")
+    path = f"/api/contacts/{nina.id}"
+
+    # WHEN staff shut her out and let her back in through the API
+    disabled = open_desk.api.patch(path, {"portal_access": "disabled", "version": nina.version})
+    enabled = open_desk.api.patch(path, {"portal_access": "enabled", "version": disabled.data["version"]})
+
+    # THEN she has no access until she sets a password from an email, and the registration's
+    # password is gone rather than made a working one
+    assert enabled.status_code == 200, enabled.body
+    assert enabled.data["portal_access"] == "none"
+    assert contact_by_email("nina@example.com").password_hash is None
+    assert sign_in(Browser(client), "nina@example.com", PASSWORD).status == 401
+    assert Browser(client).get(confirm_link).status == 404
+    assert open_desk.api.post(f"{path}/portal-invite", {}).status_code == 202
+
+
+def test_shutting_out_and_letting_back_an_active_customer_keeps_their_password(
+    client: Client, open_desk: Desk
+) -> None:
+    cleo = open_desk.api.get(f"/api/contacts/{open_desk.contacts['cleo']}").data
+    path = f"/api/contacts/{cleo['id']}"
+
+    disabled = open_desk.api.patch(path, {"portal_access": "disabled", "version": cleo["version"]})
+    enabled = open_desk.api.patch(path, {"portal_access": "enabled", "version": disabled.data["version"]})
+
+    assert enabled.data["portal_access"] == "active"
+    assert sign_in(Browser(client), "cleo@example.com", PASSWORD).status == 303
+
+
 def test_a_squatted_registration_cannot_be_confirmed_without_its_password(
     client: Client, open_desk: Desk, tap: StreamTap, outbox: Outbox
 ) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pytest
 
 from chalicelib.domain import account_tokens, contacts
+from chalicelib.store.db import update_unversioned
 from chalicelib.store.models import Contact
 from tests.bench.counting import count_calls
 from tests.functional.browsing import Browser, Page
@@ -57,6 +58,7 @@ FORMS: dict[str, tuple[str, dict[str, str]]] = {
     "/portal/password-reset": ("visitor", {"email": "cleo@example.com"}),
     "/portal/password-reset/{token}": ("visitor", {"password": NEW_PASSWORD}),
     "/portal/invite/{token}": ("visitor", {"password": NEW_PASSWORD}),
+    "/portal/email/{token}": ("visitor", {"password": PASSWORD}),
     "/portal/account": (
         "cleo",
         {"email": "cleo@example.com", "address": "1 New Street", "notify_email": "1"},
@@ -71,7 +73,7 @@ FORMS: dict[str, tuple[str, dict[str, str]]] = {
 class Scene:
     """Everything a portal route can be asked about: Cleo signed in, a visitor who has seen
     the login page, an open and a closed ticket of Cleo's, and a live link of each kind
-    (Pia's pending registration, Cleo's reset, Erin's invite)."""
+    (Pia's pending registration, Cleo's reset, Erin's invite, Cleo's new email)."""
 
     desk: Desk
     customers: Customers
@@ -105,6 +107,7 @@ LINK_ROUTES = {
     "/portal/register/confirm/": "confirm",
     "/portal/password-reset/": "reset",
     "/portal/invite/": "invite",
+    "/portal/email/": "email",
 }
 
 
@@ -130,10 +133,14 @@ def scene(customers: Customers, desk: Desk) -> Scene:
     registered = pia.post("/portal/register", pia_form)
     assert registered.status == 200, registered.text
     desk.created("/api/contacts", {"name": "Erin", "email": "erin@example.com"})
+    update_unversioned(
+        Contact.key(desk.contacts["cleo"]), [Contact.pending_email.set("cleo.new@example.com")]
+    )
     tokens = {
         "confirm": account_tokens.make(fresh("pia@example.com"), "confirm"),
         "reset": account_tokens.make(fresh("cleo@example.com"), "reset"),
         "invite": account_tokens.make(fresh("erin@example.com"), "invite"),
+        "email": account_tokens.make(fresh("cleo@example.com"), "email"),
     }
 
     cleo = customers.signed_in("cleo")
