@@ -258,6 +258,25 @@ def add_customer_reply(ticket: Ticket, author: Author, body: dict[str, Any], con
     raise Conflict("The ticket kept changing while your reply was saved; please send it again.")
 
 
+@dataclass(frozen=True)
+class NoteDraft:
+    """A checked note not yet written: a new ticket's first note, which
+    ``tickets.open_ticket`` writes in one transaction with the ticket."""
+
+    body: str
+    public: bool
+    author: Author
+
+    def to_note(self, number: int, moment: Any) -> Note:
+        return _new_note(number, self.body, self.public, self.author, moment)
+
+
+def draft_note(body: dict[str, Any], author: Author) -> NoteDraft:
+    """Check a note's fields (``body``, ``public``) before anything is written."""
+    values = parse_fields(body, NOTE_SPEC)
+    return NoteDraft(values["body"], values["public"], author)
+
+
 def _new_note(number: int, body: str, public: bool, author: Author, moment: Any) -> Note:
     note_id = clock.new_id()
     return Note(

@@ -18,10 +18,10 @@ from chalicelib import clock
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.domain.ticket_changes import new_change
 from chalicelib.domain.ticket_keys import index_keys, key_actions, sync_closed
-from chalicelib.domain.ticket_notes import Author
+from chalicelib.domain.ticket_notes import Author, NoteDraft
 from chalicelib.errors import InvalidInput, NotFound, StaleVersion
 from chalicelib.store.db import condition_failed, get_one, set_or_remove, transaction
-from chalicelib.store.models import Change, Contact, Counter, Staff, Ticket
+from chalicelib.store.models import Change, Contact, Counter, Note, Staff, Ticket
 from chalicelib.validation import Field, identifier, integer, parse_fields, text
 
 FIRST_NUMBER = 1000
@@ -146,19 +146,27 @@ def create(
     *,
     source: str,
     created_by: str,
+    first_note: NoteDraft | None = None,
 ) -> Ticket:
     """Create a ticket for ``contact``, which the caller read with its other reads (the
     API's auth batch), so creation costs no read of its own."""
     values = parse_fields(body, CREATE_SPEC)
     if not isinstance(contact, Contact) or contact.id != values["contact_id"]:
         raise InvalidInput("'contact_id' names no existing contact.", field="contact_id")
-    return open_ticket(config, contact, values, source=source, created_by=created_by)
+    return open_ticket(config, contact, values, source=source, created_by=created_by, first_note=first_note)
 
 
 def open_ticket(
-    config: SetupConfig, contact: Contact, values: dict[str, Any], *, source: str, created_by: str
+    config: SetupConfig,
+    contact: Contact,
+    values: dict[str, Any],
+    *,
+    source: str,
+    created_by: str,
+    first_note: NoteDraft | None = None,
 ) -> Ticket:
-    """Store a new ticket from already validated ``values``: two writes.
+    """Store a new ticket from already validated ``values``: two writes, the number and
+    then the ticket, with its ``first_note`` (if any) in the same transaction.
 
     Separate from ``create`` so other surfaces (the portal, the website form) that validate
     their own bodies share the defaults, due dates and keys of staff-created tickets.
@@ -193,12 +201,19 @@ def open_ticket(
         created_at=moment,
         updated_at=moment,
         closed_at=moment if config.is_closed(status_id) else None,
-        note_count=0,
+        note_count=0 if first_note is None else 1,
     )
     apply_service_level(ticket, config)
     for name, value in index_keys(ticket, config).items():
         setattr(ticket, name, value)
-    ticket.save(condition=Ticket.pk.does_not_exist())
+    if first_note is None:
+        ticket.save(condition=Ticket.pk.does_not_exist())
+        return ticket
+
+    note = first_note.to_note(number, moment)
+    with transaction() as writes:
+        writes.save(ticket, condition=Ticket.pk.does_not_exist())
+        writes.save(note, condition=Note.pk.does_not_exist())
     return ticket
 
 

@@ -532,7 +532,7 @@ def _checked(context: StaffContext, form: dict[str, str], chosen: Contact | None
 @admin_view
 def create_ticket() -> Response:
     """Open a ticket: create the contact first if the form asks for a new one, then the
-    ticket as the API does (``created_by`` the staff member), then the first note.
+    ticket as the API does (``created_by`` the staff member) with its first note.
 
     The whole form is checked before the first write, so a bad field writes nothing. The
     one check that needs the table, an email another contact has, is the first write's own
@@ -557,20 +557,19 @@ def create_ticket() -> Response:
             return _form_page(context, form, None, error=error, status=http_status(error))
         logger.info("contact created", extra={"contact_id": contact.id, "source": "staff page"})
 
-    # shortcoming: contact, ticket and note are separate writes (the ticket number comes from a
-    # counter first); every field is checked before the first, so only an outage between them
-    # can leave a new contact without its ticket, or a ticket without its first note.
+    # shortcoming: a new contact and its ticket are separate writes (the ticket number comes
+    # from a counter in between); every field is checked before the first, so only an outage
+    # between them can leave the new contact without the ticket. Ticket and note are one.
+    author = ticket_notes.Author(kind="staff", id=context.staff.id, name=context.staff.name)
     ticket = tickets.create(
         context.config,
         contact,
         {"contact_id": contact.id, **plan.ticket},
         source="staff",
         created_by=f"staff:{context.staff.id}",
+        first_note=ticket_notes.draft_note(plan.note, author) if plan.note is not None else None,
     )
     logger.append_keys(ticket_number=ticket.number)
-    if plan.note is not None:
-        author = ticket_notes.Author(kind="staff", id=context.staff.id, name=context.staff.name)
-        ticket_notes.add_note(ticket.number, plan.note, author)
     count("TicketsCreated")
     logger.info("ticket created", extra={"ticket_number": ticket.number, "source": "staff page"})
     return web.redirect(f"{QUEUE}/{ticket.number}?done=created")

@@ -749,6 +749,37 @@ def test_staff_open_a_ticket_for_a_chosen_contact_with_a_private_first_note(
     }
 
 
+def test_the_ticket_and_its_first_note_are_written_together_or_not_at_all(
+    staffroom: Staffroom, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    browser = staffroom.signed_in()
+    browser.get("/admin/tickets/new")
+    fields = ticket_fields(contact_id=desk.contacts["cleo"], note="Called the courier.")
+
+    # The number, then one transaction of ticket and note: no write of the note alone.
+    with count_calls() as calls:
+        number = created_number(browser.post("/admin/tickets/new", fields))
+    writes = {name: n for name, n in calls.by_operation.items() if name not in ("BatchGetItem", "Query")}
+    assert writes == {"UpdateItem": 1, "TransactWriteItems": 1}
+    assert desk.api.get(f"/api/tickets/{number}").data["note_count"] == 1
+
+    # When that transaction fails, neither the ticket nor its note is left behind.
+    from chalicelib.store import db
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the table is unavailable")
+
+    monkeypatch.setattr(db.Transaction, "_commit", refused, raising=True)
+    failed = browser.post("/admin/tickets/new", fields)
+    monkeypatch.undo()
+    assert failed.status == 500
+    assert "Traceback" not in failed.text
+    assert desk.api.get(f"/api/tickets/{number + 1}").status_code == 404
+    from chalicelib.store.models import Item, Ticket
+
+    assert list(Item.query(Ticket.partition(number + 1))) == []  # no note left on its own
+
+
 def test_a_first_note_can_be_public_and_no_note_adds_none(staffroom: Staffroom, desk: Desk) -> None:
     browser = staffroom.signed_in()
     browser.get("/admin/tickets/new")
