@@ -11,7 +11,7 @@ STAGE ?= dev
 PACKAGE_DIR ?= build/package
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help install run test lint typecheck unit functional infra-tests smoke bench preview package deploy clean
+.PHONY: help install run test lint typecheck unit functional bench preview package deploy admin clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -71,6 +71,11 @@ deploy: package ## Deploy with CloudFormation (needs AWS credentials and DEPLOY_
 	aws cloudformation deploy --template-file $(PACKAGE_DIR)/packaged.yaml \
 		--stack-name helpdesk-$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
 		--no-fail-on-empty-changeset $(if $(DEPLOY_PARAMETERS),--parameter-overrides $(DEPLOY_PARAMETERS))
+
+# The first admin of a deployed stack (the API's staff endpoint needs an admin already).
+admin: install ## Create a staff admin in the deployed stack: STAGE, EMAIL, NAME; asks for the password
+	@test -n "$(EMAIL)" && test -n "$(NAME)" || { echo "set EMAIL and NAME, e.g. make admin STAGE=prod EMAIL=ada@example.com NAME='Ada Lovelace'"; exit 1; }
+	$(PY) -m infra.create_admin --stack helpdesk-$(STAGE) --email "$(EMAIL)" --name "$(NAME)"
 
 clean: ## Remove the virtual environment and build output
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
