@@ -218,7 +218,8 @@ def resend_delivery(ticket_id: str, delivery_id: str) -> Response:
     """Ask for a failed notification to be sent again. The stream handler sends it, so the
     answer is 202 with the entry now ``resend_requested``; the ticket's delivery log shows
     the new attempt (``resent_as``) a moment later. Two round trips: the auth batch carries
-    the ticket and the entry, then one conditional update."""
+    the ticket and the entry, then one transaction (a third only for a failure logged
+    before tickets counted them; see ``deliveries.request_resend``)."""
     number = _ticket_number(ticket_id)
     key = Delivery.key(number, delivery_id) if number is not None and _is_id(delivery_id) else None
     context = staff_context(bp, [key] if key else [])

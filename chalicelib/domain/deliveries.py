@@ -5,7 +5,8 @@ failed ones staff ask to send again.
 this module reads them and records the request, so the API loads neither the templates nor
 the providers' clients and needs no right to send. A request is a staff member's change
 like any other: it is recorded on the ticket's audit trail (``ticket_changes``) in the
-same transaction as the entry's update.
+same transaction as the entry's update, which also takes the failure off the ticket's
+``failed_deliveries`` (``count_failed``; the stream handler adds each failure to it).
 """
 
 from __future__ import annotations
@@ -19,10 +20,28 @@ from chalicelib.domain.ticket_changes import new_change
 from chalicelib.domain.ticket_notes import Author
 from chalicelib.errors import Conflict
 from chalicelib.store.cursor import decode_cursor, encode_cursor
-from chalicelib.store.db import condition_failed, transaction
+from chalicelib.store.db import Transaction, condition_failed, failed_conditions, transaction
 from chalicelib.store.models import Change, Delivery, Item, Staff, Ticket
 
 NOT_FAILED = "Only a failed delivery can be sent again; this one was sent or is being sent again."
+
+
+def count_failed(writes: Transaction, number: int, step: int) -> None:
+    """Move the ticket's count of failures awaiting a re-send by ``step`` within ``writes``,
+    as its last item, without touching the ticket's version: no edit goes stale for it.
+
+    Only on a ticket that exists (an ``ADD`` alone would make a bare item), and never below
+    zero: a failure logged before tickets kept the count was never added to it.
+    """
+    condition = Ticket.pk.exists() if step > 0 else Ticket.failed_deliveries >= -step
+    writes.update_unversioned(Ticket.key(number), [Ticket.failed_deliveries.add(step)], condition=condition)
+
+
+def only_count_refused(exc: TransactWriteError) -> bool:
+    """Whether a transaction that ends with ``count_failed`` was cancelled by that count's
+    condition alone: the ticket is gone, or (taking one off) its count is already zero."""
+    flags = failed_conditions(exc)
+    return bool(flags) and flags[-1] and not any(flags[:-1])
 
 
 def present(delivery: Delivery) -> dict[str, Any]:
@@ -78,10 +97,10 @@ def failed_page(limit: int, cursor: str | None) -> tuple[list[Delivery], str | N
 
 def request_resend(delivery: Delivery, staff: Staff) -> Delivery:
     """Ask for a failed delivery to be sent again: one transaction of the entry's conditional
-    update, which the stream handler picks up and sends, and the ``Change`` that records who
-    asked, on the ticket's audit trail. The entry leaves the failed list at once, so two
-    staff members cannot both ask; the later one (or a second click) gets 409 and records
-    nothing."""
+    update, which the stream handler picks up and sends, the ``Change`` that records who
+    asked, on the ticket's audit trail, and one less on the ticket's ``failed_deliveries``.
+    The entry leaves the failed list at once, so two staff members cannot both ask; the
+    later one (or a second click) gets 409 and records nothing."""
     if delivery.outcome != "failed":
         raise Conflict(NOT_FAILED)
     actor = Author(kind="staff", id=staff.id, name=staff.name)
@@ -92,24 +111,31 @@ def request_resend(delivery: Delivery, staff: Staff) -> Delivery:
         clock.now(),
         delivery=delivery,
     )
-    try:
-        with transaction() as writes:
-            # Unversioned: a delivery has no version, and the ticket's is not touched.
-            writes.update_unversioned(
-                Delivery.key(delivery.ticket_number, delivery.id),
-                [
-                    Delivery.outcome.set("resend_requested"),
-                    Delivery.resend_requested_by.set(staff.id),
-                    Delivery.ref_pk.remove(),
-                    Delivery.ref_sk.remove(),
-                ],
-                condition=Delivery.outcome == "failed",
-            )
-            writes.save(change, condition=Change.pk.does_not_exist())
-    except TransactWriteError as exc:
-        if condition_failed(exc):
-            raise Conflict(NOT_FAILED) from exc
-        raise
+    # A failure logged before tickets kept the count has none to take off: asked again without.
+    for counted in (True, False):
+        try:
+            with transaction() as writes:
+                # Unversioned: a delivery has no version, and the ticket's is not touched.
+                writes.update_unversioned(
+                    Delivery.key(delivery.ticket_number, delivery.id),
+                    [
+                        Delivery.outcome.set("resend_requested"),
+                        Delivery.resend_requested_by.set(staff.id),
+                        Delivery.ref_pk.remove(),
+                        Delivery.ref_sk.remove(),
+                    ],
+                    condition=Delivery.outcome == "failed",
+                )
+                writes.save(change, condition=Change.pk.does_not_exist())
+                if counted:
+                    count_failed(writes, delivery.ticket_number, -1)
+            break
+        except TransactWriteError as exc:
+            if counted and only_count_refused(exc):
+                continue
+            if condition_failed(exc):
+                raise Conflict(NOT_FAILED) from exc
+            raise
     delivery.outcome = "resend_requested"
     delivery.resend_requested_by = staff.id
     delivery.ref_pk = delivery.ref_sk = None

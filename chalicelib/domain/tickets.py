@@ -125,6 +125,8 @@ def present(ticket: Ticket) -> dict[str, Any]:
         "response_due_at": ticket.response_due_at,
         "resolution_due_at": ticket.resolution_due_at,
         "note_count": ticket.note_count,
+        # Unset on a ticket no notification about has failed.
+        "failed_deliveries": ticket.failed_deliveries or 0,
         "version": ticket.version,
     }
 

@@ -8,7 +8,9 @@ Each message is sent at most once per (stream record, channel, recipient): Power
 idempotency remembers every send in its own table for ``IDEMPOTENCY_EXPIRY`` (longer than
 the 24 hours a stream keeps a record), so a batch Lambda delivers again sends nothing twice.
 A message the provider does not take is logged as a failed delivery and the record still
-succeeds: the shard moves on, and staff see the failure in the delivery log.
+succeeds: the shard moves on, and staff see the failure in the delivery log. The entry is
+counted on its ticket (``failed_deliveries``) in the same transaction, so the ticket page
+can say so without reading the log.
 
 Environment variables
 ---------------------
@@ -31,6 +33,7 @@ from pynamodb.exceptions import PutError, TransactWriteError
 
 from chalicelib import clock
 from chalicelib.domain import account_tokens
+from chalicelib.domain.deliveries import count_failed, only_count_refused
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.notify import rules, sender, templates
 from chalicelib.notify.links import PublicLinks
@@ -128,7 +131,7 @@ def deliver(record: dict[str, Any], events: Sequence[DomainEvent], lambda_contex
             logger.info("website confirmation held back", extra={"ticket_number": ticket.number})
             continue
         _check_time(lambda_context)
-        _send_once(record.get("eventID", ""), message, str(sender_email or ""), ticket, lambda_context).save()
+        _log(_send_once(record.get("eventID", ""), message, str(sender_email or ""), ticket, lambda_context))
         attempted += 1
     return attempted
 
@@ -221,25 +224,34 @@ def _resend_refusal(message: Outgoing, config: SetupConfig, sender_email: str, t
 
 def _finish(requested: Delivery, outcome: str, reason: str | None, entry: Delivery | None = None) -> str:
     """Close the request: the failed entry says what became of it, with the new attempt's
-    entry when there is one, in one transaction; a request closed meanwhile changes nothing."""
+    entry when there is one, in one transaction; a request closed meanwhile changes nothing.
+    A new attempt that failed too is a new failure, counted on the ticket in the same
+    transaction (not when the ticket is gone)."""
     actions = [Delivery.outcome.set(outcome)]
     if reason:
         actions.append(Delivery.reason.set(reason))
     if entry is not None:
         actions.append(Delivery.resent_as.set(entry.id))
-    try:
-        with transaction() as writes:
-            writes.update_unversioned(
-                Delivery.key(requested.ticket_number, requested.id),
-                actions,
-                condition=Delivery.outcome == "resend_requested",
-            )
-            if entry is not None:
-                writes.save(entry)
-    except TransactWriteError as exc:
-        if condition_failed(exc):
-            return "already_done"
-        raise
+    failed_again = entry is not None and entry.outcome == "failed"
+    for counted in (True, False) if failed_again else (False,):
+        try:
+            with transaction() as writes:
+                writes.update_unversioned(
+                    Delivery.key(requested.ticket_number, requested.id),
+                    actions,
+                    condition=Delivery.outcome == "resend_requested",
+                )
+                if entry is not None:
+                    writes.save(entry)
+                if counted:
+                    count_failed(writes, requested.ticket_number, 1)
+            break
+        except TransactWriteError as exc:
+            if counted and only_count_refused(exc):
+                continue
+            if condition_failed(exc):
+                return "already_done"
+            raise
     logger.info(
         "delivery re-send " + outcome,
         extra={"ticket_number": requested.ticket_number, "delivery_id": requested.id, "reason": reason},
@@ -374,6 +386,32 @@ def _check_time(lambda_context: Any) -> None:
         count("DeliveryOutOfTime")
         logger.warning("too little time left to send", extra={"remaining_ms": left})
         raise DeliveryOutOfTime(f"{left} ms left, a send may take {sender.WORST_CASE_SECONDS} s")
+
+
+def _log(entry: Delivery) -> None:
+    """Write one entry of the delivery log. A failed one goes in only if it is new, with one
+    more on its ticket's ``failed_deliveries``, in one transaction: a redelivered record
+    gets its attempt back from idempotency, so the same key, and neither logs nor counts it
+    twice. A ticket gone meanwhile still gets its entry logged, uncounted."""
+    if entry.outcome != "failed":
+        entry.save()  # the same attempt rewrites the same entry
+        return
+    try:
+        with transaction() as writes:
+            writes.save(entry, condition=Delivery.pk.does_not_exist())
+            count_failed(writes, entry.ticket_number, 1)
+        return
+    except TransactWriteError as exc:
+        if not only_count_refused(exc):
+            if condition_failed(exc):
+                return  # already logged and counted, by this record's earlier delivery
+            raise
+    logger.warning("failed delivery of a missing ticket", extra={"ticket_number": entry.ticket_number})
+    try:
+        entry.save(condition=Delivery.pk.does_not_exist())
+    except PutError as exc:
+        if not condition_failed(exc):
+            raise
 
 
 def _send_once(

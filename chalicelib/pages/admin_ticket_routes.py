@@ -14,8 +14,10 @@ Every GET page is the sign-in batch and one query:
 The delivery log is a page of its own (``admin_delivery_routes``), linked from the
 ticket, rather than a part of it: the ticket page's one query reads the partition's
 ``NOTE#`` to ``TICKET`` keys, and the deliveries sort before them (``DELIVERY#``), so
-showing them would be a third round trip (docs/decisions.md). A staff member's re-send
-request is also a change on the ticket, so the timeline tells it.
+showing them would be a third round trip (docs/decisions.md). The ticket item counts its
+failed notifications awaiting a re-send (``failed_deliveries``), so the page says how many
+there are and links to the log. A staff member's re-send request is also a change on the
+ticket, so the timeline tells it.
 
 The assignee choice offers every active colleague from the staff directory, which rides
 in the sign-in batch (``chalicelib.domain.staff_directory``). A table whose directory is
@@ -186,8 +188,6 @@ def _ticket_page(
 ) -> Response:
     ticket = timeline.ticket
     config = context.config
-    # shortcoming: the page cannot say whether a notification about the ticket failed: nothing
-    # it reads records that (docs/decisions.md), so staff look in the linked delivery log.
     known = _known_staff(context, ticket, timeline.notes, timeline.changes)
     entries = [
         _entry(config, known, item) for item in ticket_notes.merge_timeline(timeline.notes, timeline.changes)
@@ -204,6 +204,7 @@ def _ticket_page(
         older_page=timeline.older_page,
         rating=timeline.rating,
         overdue=tickets.is_overdue(ticket),
+        failed_deliveries=ticket.failed_deliveries or 0,
         contact_name=_contact_name(ticket, timeline.notes, timeline.changes),
         opened_by=_opened_by(ticket, known),
         source=SOURCES.get(ticket.source, ticket.source),

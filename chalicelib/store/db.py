@@ -102,6 +102,13 @@ def condition_failed(exc: PutError | UpdateError | TransactWriteError) -> bool:
     return False
 
 
+def failed_conditions(exc: TransactWriteError) -> list[bool]:
+    """Which items of a cancelled transaction failed their condition, one flag per item in
+    the order PynamoDB sends them: condition checks, deletes, puts, then updates."""
+    reasons: Sequence[Any] = getattr(exc, "cancellation_reasons", None) or []
+    return [bool(reason and reason.code == "ConditionalCheckFailed") for reason in reasons]
+
+
 def update_unversioned(key: Key, actions: Sequence[Action], condition: Condition | None = None) -> None:
     """Update one item without touching its version (see ``Transaction.update_unversioned``)."""
     Item._get_connection().update_item(key[0], range_key=key[1], actions=actions, condition=condition)

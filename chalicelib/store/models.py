@@ -377,6 +377,10 @@ class Ticket(Item, discriminator="ticket"):
     response_due_at = UTCDateTimeAttribute(null=True)
     resolution_due_at = UTCDateTimeAttribute(null=True)
     note_count = IntegerAttribute(default=0)
+    # Failed notifications about the ticket not yet asked to be sent again, so its page can
+    # say so from the item it reads anyway. Kept by unversioned ``ADD``s that move with the
+    # delivery log (``notify.deliver``, ``deliveries.request_resend``); unset reads as none.
+    failed_deliveries = IntegerAttribute(null=True)
     version = VersionAttribute()
 
     @staticmethod

@@ -48,10 +48,14 @@ def staffroom(client: Client, desk: Desk, agent: Api) -> Staffroom:
     return Staffroom(desk, client, agent)
 
 
-def add_failed_delivery(number: int) -> str:
-    """A delivery as the stream handler logs a refused send (the stream does not run here)."""
+def add_failed_delivery(number: int, *, counted: bool = True) -> str:
+    """A delivery as the stream handler logs a refused send (the stream does not run here):
+    with one more on the ticket's ``failed_deliveries`` in the same transaction, or without
+    (``counted=False``) as it was logged before tickets kept that count."""
     from chalicelib import clock
+    from chalicelib.domain.deliveries import count_failed
     from chalicelib.notify.messages import MessageContext, Outgoing
+    from chalicelib.store.db import transaction
     from chalicelib.store.models import Delivery
 
     moment = clock.now()
@@ -62,7 +66,7 @@ def add_failed_delivery(number: int) -> str:
         "ticket_created",
         MessageContext(number, "Late", "Cleo", "https://x.example/t"),
     )
-    Delivery(
+    entry = Delivery(
         *Delivery.key(number, delivery_id),
         ticket_number=number,
         id=delivery_id,
@@ -76,5 +80,9 @@ def add_failed_delivery(number: int) -> str:
         message=message.to_json(),
         ref_pk=Delivery.FAILED_REF,
         ref_sk=f"{clock.iso(moment)}#{number:010d}",
-    ).save()
+    )
+    with transaction() as writes:
+        writes.save(entry, condition=Delivery.pk.does_not_exist())
+        if counted:
+            count_failed(writes, number, 1)
     return delivery_id

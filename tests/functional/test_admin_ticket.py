@@ -64,6 +64,7 @@ def test_the_page_shows_the_ticket_its_details_and_a_link_to_the_contact(
     ):
         assert shown in details, shown
     assert "Overdue" not in page.plain
+    assert "could not be sent" not in page.plain
     assert f'href="/admin/tickets/{ticket["number"]}/deliveries"' in page.text
 
 
@@ -266,6 +267,8 @@ def test_every_page_of_a_ticket_is_two_round_trips(
             page = browser.get(path)
         assert page.status == 200, (path, page.text)
         assert calls.by_operation == {"BatchGetItem": 1, "Query": 1}, path
+        if path == ticket_path(ticket):
+            assert "1 notification about this ticket could not be sent." in page.plain
 
 
 # -- notes ---------------------------------------------------------------------------
@@ -575,6 +578,35 @@ def test_the_delivery_log_shows_a_failure_and_sends_it_again_once(staffroom: Sta
 
     twice = browser.post(resend_path)
     assert twice.location == f"{ticket_path(ticket)}/deliveries?done=already"
+
+
+def test_the_page_says_how_many_notifications_failed_until_each_is_asked_again(
+    staffroom: Staffroom, desk: Desk
+) -> None:
+    # GIVEN a ticket two of whose notifications failed
+    ticket = desk.ticket()
+    failed = [add_failed_delivery(ticket["number"]) for _ in range(2)]
+    browser = staffroom.signed_in("agent")
+    log = f"{ticket_path(ticket)}/deliveries"
+
+    # THEN its page says so beside the details, with a link to the log
+    page = browser.get(ticket_path(ticket))
+    details = page.plain.split("Details", 1)[1].split("Change the ticket", 1)[0]
+    assert "2 notifications about this ticket could not be sent." in details
+    assert f'<a href="{log}">Send them again from the delivery log</a>' in page.text
+
+    # WHEN staff ask for one, then the other, again
+    browser.get(log)
+    assert browser.post(f"{log}/{failed[0]}/resend").status == 303
+    one_left = browser.get(ticket_path(ticket))
+    assert browser.post(f"{log}/{failed[1]}/resend").status == 303
+    none_left = browser.get(ticket_path(ticket))
+
+    # THEN the page counts down, and says nothing once none waits
+    assert "1 notification about this ticket could not be sent." in one_left.plain
+    assert f'<a href="{log}">Send it again from the delivery log</a>' in one_left.text
+    assert "could not be sent" not in none_left.plain
+    assert stored(desk, ticket)["failed_deliveries"] == 0
 
 
 def test_a_resend_shows_in_the_timeline_and_the_log_names_who_asked_for_it(

@@ -3,12 +3,16 @@ stream handler sends it once, with what the failed attempt would have said."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+import boto3
 import pytest
 from chalice.test import Client
 
+from tests.bench.counting import count_calls
 from tests.functional import test_notifications as notifying
+from tests.functional.admin_fixtures import Staffroom, add_failed_delivery, staffroom
 from tests.functional.conftest import Api
 from tests.functional.desk import Desk
 from tests.functional.test_notifications import Outbox, Throttling, deliveries, no_shape_warning
@@ -19,6 +23,7 @@ pytestmark = [pytest.mark.usefixtures("clock"), no_shape_warning]
 # The sending desk of the notification tests: a verified sender, Cleo opted in to SMS.
 outbox = notifying.outbox
 tap = notifying.tap
+__all__ = ["staffroom"]
 
 
 class SesOutage:
@@ -237,3 +242,154 @@ def test_a_resend_with_email_switched_off_is_cancelled(
     assert outbox.emails() == []
     (entry,) = deliveries(desk.api, failed["ticket_number"])
     assert (entry["outcome"], entry["reason"]) == ("cancelled", "email notifications are off")
+
+
+# -- the count on the ticket ----------------------------------------------------------
+
+
+def failed_count(api: Api, number: int) -> int:
+    count: int = api.get(f"/api/tickets/{number}").data["failed_deliveries"]
+    return count
+
+
+FAILED_ALERT = "notification about this ticket could not be sent."
+
+
+def test_a_failure_counts_once_on_its_ticket_and_a_resend_request_takes_it_off(
+    client: Client,
+    desk: Desk,
+    tap: StreamTap,
+    outbox: Outbox,
+    agent: Api,
+    outage: SesOutage,
+    staffroom: Staffroom,
+) -> None:
+    # GIVEN a new ticket whose page says nothing failed
+    number = desk.ticket("dana")["number"]
+    page_path = f"/admin/tickets/{number}"
+    browser = staffroom.signed_in("agent")
+    assert failed_count(desk.api, number) == 0
+    assert "could not be sent" not in browser.get(page_path).plain
+
+    # WHEN SES refuses its confirmation, and Lambda delivers the same batch twice
+    records = tap.take()
+    assert invoke(client, records) == {"batchItemFailures": []}
+    assert invoke(client, copy.deepcopy(records)) == {"batchItemFailures": []}
+
+    # THEN the failure is logged and counted once, and the page says so with a link to the log
+    (failed,) = deliveries(desk.api, number)
+    assert failed["outcome"] == "failed"
+    assert failed_count(desk.api, number) == 1
+    page = browser.get(page_path)
+    assert "1 " + FAILED_ALERT in page.plain
+    assert f'<a href="{page_path}/deliveries">Send it again from the delivery log</a>' in page.text
+
+    # WHEN staff ask for it again
+    assert resend(agent, failed).status_code == 202
+
+    # THEN the count is back to zero and the page says nothing failed
+    assert failed_count(desk.api, number) == 0
+    assert "could not be sent" not in browser.get(page_path).plain
+
+
+def test_a_resend_that_fails_again_counts_again_once(
+    client: Client, desk: Desk, tap: StreamTap, outbox: Outbox, agent: Api, outage: SesOutage
+) -> None:
+    failed = failed_confirmation(client, desk, tap)
+    number = failed["ticket_number"]
+    assert resend(agent, failed).status_code == 202
+    assert failed_count(desk.api, number) == 0
+
+    records = tap.take()
+    assert invoke(client, records) == {"batchItemFailures": []}
+    assert invoke(client, copy.deepcopy(records)) == {"batchItemFailures": []}
+
+    assert failed_count(desk.api, number) == 1
+    assert [item["outcome"] for item in failed_list(agent)["items"]] == ["failed"]
+
+
+def test_the_ticket_touch_of_a_failure_sends_nothing_and_changes_no_figure(
+    client: Client, desk: Desk, tap: StreamTap, outbox: Outbox, outage: SesOutage
+) -> None:
+    from chalicelib.stream import events
+    from tests.functional.test_dashboard_figures import figures
+
+    # GIVEN a failed confirmation, and SES back up
+    failed_confirmation(client, desk, tap, "cleo")
+    outage.down = False
+    sent_before, calls_before, figures_before = len(outbox.sms()), outage.calls, figures()
+
+    # WHEN the handler gets the records its own writes made, the ticket's count among them
+    echoes = tap.take()
+    touches = [
+        record
+        for record in echoes
+        if record["eventName"] == "MODIFY" and record["dynamodb"]["NewImage"]["kind"] == {"S": "ticket"}
+    ]
+    assert len(touches) == 1
+    assert "failed_deliveries" not in touches[0]["dynamodb"]["OldImage"]
+    assert touches[0]["dynamodb"]["NewImage"]["failed_deliveries"] == {"N": "1"}
+    with count_calls() as calls:
+        assert invoke(client, echoes) == {"batchItemFailures": []}
+
+    # THEN the touch is no event: nothing is read, written or sent, and no figure moves
+    assert events.decode(touches[0]) == []
+    assert calls.round_trips == 0
+    assert (len(outbox.sms()), outage.calls) == (sent_before, calls_before)
+    assert figures() == figures_before
+
+
+def test_an_edit_made_with_the_version_read_before_a_failure_still_saves(
+    client: Client, desk: Desk, tap: StreamTap, outbox: Outbox, outage: SesOutage
+) -> None:
+    # GIVEN a ticket read by staff, then its confirmation failing
+    read = desk.ticket("dana")
+    assert invoke(client, tap.take()) == {"batchItemFailures": []}
+    counted = desk.api.get(f"/api/tickets/{read['number']}").data
+    assert (counted["failed_deliveries"], counted["version"]) == (1, read["version"])
+
+    # WHEN staff save an edit under the version they read
+    edited = desk.api.patch(
+        f"/api/tickets/{read['number']}", {"status_id": desk.statuses["waiting"], "version": read["version"]}
+    )
+
+    # THEN it saves, and leaves the count alone
+    assert edited.status_code == 200, edited.body
+    assert (edited.data["version"], edited.data["failed_deliveries"]) == (read["version"] + 1, 1)
+
+
+def test_a_resend_of_a_failure_logged_before_tickets_kept_the_count_leaves_it_at_zero(
+    desk: Desk, agent: Api
+) -> None:
+    number = desk.ticket("dana")["number"]
+    delivery_id = add_failed_delivery(number, counted=False)
+    (failed,) = deliveries(desk.api, number)
+    assert failed["id"] == delivery_id
+
+    asked = resend(agent, failed)
+
+    assert asked.status_code == 202, asked.body
+    assert failed_count(desk.api, number) == 0
+    assert [item["outcome"] for item in deliveries(desk.api, number)] == ["resend_requested"]
+
+
+def test_a_failure_of_a_ticket_gone_meanwhile_is_logged_without_making_a_bare_ticket(
+    client: Client, desk: Desk, tap: StreamTap, outbox: Outbox, outage: SesOutage
+) -> None:
+    from chalicelib.store.db import get_one
+    from chalicelib.store.models import Delivery, Item, Ticket
+
+    # GIVEN a new ticket whose item is gone before its record is handled
+    number = desk.ticket("dana")["number"]
+    records = tap.take()
+    pk, sk = Ticket.key(number)
+    boto3.client("dynamodb").delete_item(TableName="helpdesk-test", Key={"pk": {"S": pk}, "sk": {"S": sk}})
+
+    # WHEN SES refuses the confirmation the record still calls for
+    assert invoke(client, records) == {"batchItemFailures": []}
+
+    # THEN the failure is logged all the same, and no count made a ticket item of its own
+    (logged,) = Item.query(pk, Item.sk.startswith(Delivery.PREFIX))
+    assert isinstance(logged, Delivery)
+    assert logged.outcome == "failed"
+    assert get_one(Ticket.key(number)) is None
