@@ -13,7 +13,9 @@ Usage::
 
 The password is asked for without echo, or read from ``HELPDESK_ADMIN_PASSWORD`` (for
 scripts); it is never a command-line argument, which other users of the machine could see.
-Exit status: 0 created, 2 refused (the message names the field).
+The table's region is ``--region``, else the AWS configuration's, as for the AWS CLI.
+Exit status: 0 created, 1 AWS refused or failed (no credentials, no such stack or table),
+2 refused by the checks (the message names the field).
 """
 
 from __future__ import annotations
@@ -46,21 +48,29 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     where.add_argument("--table", help="the helpdesk table's name, when the stack is not at hand")
     parser.add_argument("--email", required=True)
     parser.add_argument("--name", required=True)
+    parser.add_argument("--region", help="the stack's region (default: the AWS configuration's)")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None, *, ask: Callable[[str], str] = getpass.getpass) -> int:
     options = _arguments(argv)
     password = os.environ.get("HELPDESK_ADMIN_PASSWORD") or ask("Password for the new admin: ")
-    if options.table:
-        table = options.table
-    else:
-        import boto3
 
-        table = table_of(options.stack, boto3.client("cloudformation"))
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-    # The models read the table's name when they are imported: set it first.
+    region = options.region or boto3.session.Session().region_name or "us-east-1"
+    try:
+        table = options.table or table_of(options.stack, boto3.client("cloudformation", region_name=region))
+    except (BotoCoreError, ClientError) as exc:
+        print(f"failed: {exc}", file=sys.stderr)
+        return 1
+
+    # The models read the table's name and region when they are imported: set them first.
     os.environ["HELPDESK_TABLE"] = table
+    os.environ["AWS_REGION"] = region
+    from pynamodb.exceptions import PynamoDBException
+
     from chalicelib.domain import staff
     from chalicelib.errors import HelpdeskError
 
@@ -70,7 +80,10 @@ def main(argv: Sequence[str] | None = None, *, ask: Callable[[str], str] = getpa
     except HelpdeskError as exc:
         print(f"refused: {exc.message}", file=sys.stderr)
         return 2
-    print(f"admin {member.email} created (id {member.id}) in table {table}")
+    except PynamoDBException as exc:
+        print(f"failed: {exc} (table {table} in {region})", file=sys.stderr)
+        return 1
+    print(f"admin {member.email} created (id {member.id}) in table {table} ({region})")
     return 0
 
 

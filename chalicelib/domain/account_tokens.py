@@ -2,12 +2,13 @@
 invite, confirm a new email. Nothing is stored for them.
 
 A token names the contact, what it is for and when it expires, and carries an HMAC over
-those and over a fingerprint of the contact's password hash and portal state as they were
-when the link was made. Using a link changes the password (or the state), so the same link
-then fails: single use without a table of used tokens. A newer registration or reset
-changes the fingerprint too, which retires every older link for that contact. An email
-link's fingerprint also covers the email and the address waiting to replace it: using it
-changes both, and asking for another address retires it.
+those and over a fingerprint of the contact's password hash, portal state and email as they
+were when the link was made. Using a link changes the password (or the state), so the same
+link then fails: single use without a table of used tokens. A newer registration or reset
+changes the fingerprint too, which retires every older link for that contact, and so does
+a new email: a link sent to the address a contact has left no longer works. An email
+link's fingerprint also covers the address waiting to replace the email: using it changes
+that, and asking for another address retires it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from chalicelib import clock
 from chalicelib.errors import NotFound
@@ -51,11 +52,11 @@ class InvalidAccountLink(NotFound):
 
 
 def fingerprint(contact: Contact, purpose: str) -> str:
-    """What a link depends on: the password hash and the portal state; for an email link,
-    the email and the pending address as well."""
-    material = f"{contact.password_hash or ''}|{contact.portal_state}"
+    """What a link depends on: the password hash, the portal state and the email; for an
+    email link, the pending address as well."""
+    material = f"{contact.password_hash or ''}|{contact.portal_state}|{contact.email.lower()}"
     if purpose == "email":
-        material += f"|{contact.email}|{contact.pending_email or ''}"
+        material += f"|{contact.pending_email or ''}"
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
@@ -78,7 +79,8 @@ def contact_id_of(token: str, purpose: str) -> str:
     match = _TOKEN.fullmatch(token or "")
     if not match or match["purpose"] != purpose:
         raise InvalidAccountLink()
-    if clock.now() >= datetime.fromtimestamp(int(match["expires"]), UTC):
+    # Compared as numbers: any 12 digits parse, while a date past year 9999 would not.
+    if int(match["expires"]) <= clock.now().timestamp():
         raise InvalidAccountLink()
     return match["contact"]
 

@@ -208,14 +208,14 @@ def confirm_email(token: str) -> Response:
 
 
 def _email_form(visit: Visit, token: str, error: InvalidInput | None = None, status: int = 200) -> Response:
-    # Checked each time it is shown. The password belongs to the current address, which
-    # goes in a hidden username field for a password manager.
+    # Checked each time it is shown. The hidden username field for a password manager holds
+    # the new address, the one the account signs in with next: whoever opens the link reads
+    # mail there, and must not learn the account's current address from the page.
     contact = portal_access.linked_contact(token, "email")
     return page(
         "portal/confirm_email.html",
         visit=visit,
         token=token,
-        email=contact.email,
         new_email=contact.pending_email,
         error=error,
         status=status,

@@ -15,11 +15,13 @@ PASSWORD = "a long and private password"
 
 @pytest.fixture
 def table(monkeypatch: pytest.MonkeyPatch) -> str:
-    """The test table; the tool sets ``HELPDESK_TABLE``, which is put back after the test."""
-    from chalicelib.settings import table_name_from_env
+    """The test table; the tool sets ``HELPDESK_TABLE`` and ``AWS_REGION``, which are put
+    back after the test."""
+    from chalicelib.settings import region_from_env, table_name_from_env
 
     name = table_name_from_env()
     monkeypatch.setenv("HELPDESK_TABLE", name)
+    monkeypatch.setenv("AWS_REGION", region_from_env())
     monkeypatch.delenv("HELPDESK_ADMIN_PASSWORD", raising=False)
     return name
 
@@ -117,3 +119,53 @@ def _stack(outputs: list[dict[str, str]]) -> dict[str, object]:
         "StackStatus": "CREATE_COMPLETE",
         "Outputs": outputs,
     }
+
+
+def test_it_runs_as_the_makefile_runs_it_and_checks_before_touching_aws() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    # No credentials and an endpoint that answers nothing: a bad value is refused first.
+    env = {
+        **os.environ,
+        "HELPDESK_ADMIN_PASSWORD": PASSWORD,
+        "AWS_ACCESS_KEY_ID": "",
+        "AWS_SECRET_ACCESS_KEY": "",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
+    argv = ["--table", "any", "--region", "eu-west-1", "--email", "not an address", "--name", "X"]
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module, no shell
+        [sys.executable, "-m", "infra.create_admin", *argv],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert "refused:" in done.stderr
+    assert "'email'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_aws_failure_is_a_message_and_status_1_not_a_traceback(
+    table: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from botocore.exceptions import NoCredentialsError
+
+    def no_credentials(stack: str, cloudformation: object) -> str:
+        raise NoCredentialsError()
+
+    monkeypatch.setattr(create_admin, "table_of", no_credentials)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+
+    status = create_admin.main(
+        ["--stack", "helpdesk-prod", "--email", "a@example.com", "--name", "A"], ask=lambda p: PASSWORD
+    )
+
+    assert status == 1
+    assert "failed: Unable to locate credentials" in capsys.readouterr().err

@@ -475,3 +475,26 @@ def test_invites_to_one_address_share_the_hourly_limit_of_account_emails(
     ]
     assert int(answers[-1].headers["Retry-After"]) > 0
     assert len(mails_to(outbox, "dana@example.com")) == portal_access.MAIL_PER_ACCOUNT.attempts
+
+
+@pytest.mark.parametrize(
+    ("path", "purpose"),
+    [
+        ("/portal/register/confirm", "confirm"),
+        ("/portal/password-reset", "reset"),
+        ("/portal/invite", "invite"),
+        ("/portal/email", "email"),
+    ],
+)
+def test_a_link_dated_past_any_calendar_is_refused_like_any_bad_link(
+    client: Client, desk: Desk, path: str, purpose: str
+) -> None:
+    token = f"{desk.contacts['cleo']}.{purpose}.999999999999.{'a' * 40}"
+    browser = Browser(client)
+
+    opened = browser.get(f"{path}/{token}")
+    browser.get("/portal/login")  # a form token, so only the link is wrong
+    posted = browser.post(f"{path}/{token}", {"password": "a long enough password"})
+
+    assert (opened.status, posted.status) == (404, 404)
+    assert "This link is not valid or has expired." in opened.plain

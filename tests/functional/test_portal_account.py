@@ -421,6 +421,7 @@ def test_the_link_moves_the_email_and_its_claim_once_and_signs_in_afresh(
     assert opened.status == 200
     assert "cleo.new@example.com" in opened.plain
     assert 'type="password"' in opened.text
+    assert "cleo@example.com" not in opened.text  # the new mailbox learns nothing of the old
     assert calls.writes == 0
     assert staff_view(desk) == before
     # AND a wrong password changes nothing either
@@ -461,6 +462,28 @@ def test_the_link_moves_the_email_and_its_claim_once_and_signs_in_afresh(
     again = customers.browser()
     again.get("/portal/login")  # a form token, so only the link is wrong
     assert again.post(path, {"password": PASSWORD}).status == 404
+
+
+def test_once_the_email_has_moved_the_word_to_the_old_address_opens_nothing(
+    client: Client, customers: Customers, desk: Desk, tap: StreamTap, outbox: Outbox
+) -> None:
+    # GIVEN Cleo moved to a new address, and her old mailbox still holds the notice's link
+    ask_for_email(customers.signed_in("cleo"), "cleo.new@example.com")
+    link = emailed_link(client, tap, outbox, "cleo.new@example.com")
+    ((_, notice),) = mails_to(outbox, "cleo@example.com")
+    assert use_link(customers.browser(), link).status == 303
+
+    # WHEN whoever reads the old mailbox follows that link
+    reset = link_in(notice)
+    assert reset.startswith("/portal/password-reset/")
+    opened = customers.browser().get(reset)
+    visitor = customers.browser()
+    visitor.get("/portal/login")  # a form token, so only the link is wrong
+    posted = visitor.post(reset, {"password": NEW_PASSWORD})
+
+    # THEN the link no longer works, and the password is still Cleo's
+    assert (opened.status, posted.status) == (404, 404)
+    assert sign_in(customers.browser(), "cleo.new@example.com", PASSWORD).status == 303
 
 
 def test_a_newer_request_retires_the_older_link(
