@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -70,6 +71,9 @@ class Accepted:
 # -- the form token ------------------------------------------------------------------
 
 
+ISSUED = re.compile(r"[0-9]{1,12}")
+
+
 def _mac(site_id: str, issued: int) -> str:
     message = f"helpdesk embed form\x00{site_id}\x00{issued}".encode()
     return hmac.new(get_settings().secret_key, message, hashlib.sha256).hexdigest()[:32]
@@ -85,7 +89,8 @@ def check_form_token(site: Site, token: str, now: float | None = None) -> None:
     """``InvalidInput`` on ``form_token`` unless it is ours, for this site, at least
     ``MIN_FILL_SECONDS`` and at most ``FORM_TOKEN_LIFETIME`` old."""
     issued_text, _, mac = token.partition(".")
-    if not issued_text.isdigit() or not hmac.compare_digest(mac, _mac(site.id, int(issued_text))):
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if not ISSUED.fullmatch(issued_text) or not hmac.compare_digest(mac, _mac(site.id, int(issued_text))):
         raise InvalidInput(STALE_FORM, field="form_token")
     age = (now if now is not None else clock.now().timestamp()) - int(issued_text)
     if age > FORM_TOKEN_LIFETIME or age < -60:

@@ -340,6 +340,17 @@ def test_a_form_sent_at_once_or_with_a_forged_token_is_refused(website: Website,
     assert tickets_of(desk) == []
 
 
+@pytest.mark.parametrize("token", ["\u00b2.deadbeef", "9" * 40 + ".deadbeef", ".deadbeef", "12"])
+def test_a_form_token_that_is_no_number_and_signature_is_a_422_not_a_500(
+    website: Website, desk: Desk, token: str
+) -> None:
+    answer = website.post(website.fields(form_token=token))
+
+    assert answer.status_code == 422, answer.body
+    assert answer.data["error"]["field"] == "form_token"
+    assert tickets_of(desk) == []
+
+
 def test_a_form_token_is_good_for_its_lifetime_and_then_asks_for_a_reload(
     website: Website, desk: Desk, clock: MovableClock
 ) -> None:
