@@ -53,7 +53,7 @@ class StartupError(Exception):
 def port_from_env() -> int:
     """``PORT``, checked before anything starts, so a typo stops the runner with one clear line."""
     raw = os.environ.get("PORT", str(DEFAULT_PORT))
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 65535:
         raise StartupError(f"PORT must be a port number from 1 to 65535, not {raw!r}")
     return int(raw)
 
