@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from pynamodb.exceptions import TransactWriteError
@@ -114,9 +115,29 @@ def _check_service_level(config: SetupConfig, values: dict[str, Any]) -> None:
         config.require("service_levels", values["service_level_id"], "service_level_id")
 
 
+TAKEN = "A contact with this email already exists."
+
+
+@dataclass(frozen=True)
+class NewContact:
+    """A checked contact not yet written, with the claim on its email that must be written
+    in the same transaction (``create``, or ``tickets.open_ticket`` with its first ticket)."""
+
+    contact: Contact
+    claim: EmailClaim
+
+
 def create(config: SetupConfig, body: dict[str, Any]) -> Contact:
     """Create a contact from an API body. The contact and the claim on its email are written in
     one transaction, so two creations with the same address cannot both succeed."""
+    new = build(config, body)
+    create_with_claim(new.contact, new.claim, field="email", taken=TAKEN)
+    new.contact.version = 1
+    return new.contact
+
+
+def build(config: SetupConfig, body: dict[str, Any]) -> NewContact:
+    """A new contact from an API body, checked, and the claim on its email; nothing written."""
     values = parse_fields(body, CONTACT_SPEC)
     _check_service_level(config, values)
     contact_id = clock.new_id()
@@ -139,9 +160,7 @@ def create(config: SetupConfig, body: dict[str, Any]) -> Contact:
     )
     claim = email_claim(values["email"])
     claim.owner_id = contact_id
-    create_with_claim(contact, claim, field="email", taken="A contact with this email already exists.")
-    contact.version = 1
-    return contact
+    return NewContact(contact, claim)
 
 
 def get(contact_id: str) -> Contact:

@@ -190,40 +190,43 @@ def _raise_ticket(
     # this far, so a double submit at the limit still gets its first answer, and a throttled
     # attempt leaves no idempotency record behind (Powertools deletes it on the error).
     throttle.reserve(limits)
-    contact = _contact_for(config, values)
+    details = {
+        "subject": values["subject"],
+        "body": values["body"],
+        # A default category deleted since is dropped, not refused: the visitor cannot fix it.
+        "category_id": values.get("category_id") or _existing_category(config, site.default_category_id),
+    }
+    found = contacts.find_by_email_consistent(values["email"])
+    if found is None:
+        # A new visitor: the contact is written with the ticket, in one transaction.
+        new = contacts.build(
+            config, {"name": values["name"], "email": values["email"], "phone": values.get("phone")}
+        )
+        try:
+            return _open(site, config, new.contact, details, new)
+        except Conflict:  # created a moment ago by a concurrent submission: theirs is the one
+            found = contacts.find_by_email_consistent(values["email"])
+            if found is None:
+                raise
+    # A known contact is taken as it is: a visitor never changes it.
+    return _open(site, config, found, details)
+
+
+def _open(
+    site: Site,
+    config: SetupConfig,
+    contact: Contact,
+    details: dict[str, Any],
+    new: contacts.NewContact | None = None,
+) -> int:
     ticket = tickets.open_ticket(
-        config,
-        contact,
-        {
-            "subject": values["subject"],
-            "body": values["body"],
-            # A default category deleted since is dropped, not refused: the visitor cannot fix it.
-            "category_id": values.get("category_id") or _existing_category(config, site.default_category_id),
-        },
-        source="website",
-        created_by=f"site:{site.id}",
+        config, contact, details, source="website", created_by=f"site:{site.id}", new_contact=new
     )
     return ticket.number
 
 
 def _existing_category(config: SetupConfig, category_id: str | None) -> str | None:
     return category_id if config.entry("categories", category_id) else None
-
-
-def _contact_for(config: SetupConfig, values: dict[str, Any]) -> Contact:
-    """The contact with this email, as it is (a visitor never changes a known contact), or a
-    new one from the form."""
-    found = contacts.find_by_email_consistent(values["email"])
-    if found is not None:
-        return found
-    details = {"name": values["name"], "email": values["email"], "phone": values.get("phone")}
-    try:
-        return contacts.create(config, details)
-    except Conflict:  # created a moment ago by a concurrent submission
-        again = contacts.find_by_email_consistent(values["email"])
-        if again is None:
-            raise
-        return again
 
 
 @lru_cache(maxsize=1)

@@ -15,13 +15,15 @@ from typing import Any, NoReturn
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 
 from chalicelib import clock
+from chalicelib.domain import contacts
+from chalicelib.domain.contacts import NewContact
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.domain.ticket_changes import new_change
 from chalicelib.domain.ticket_keys import index_keys, key_actions, sync_closed
 from chalicelib.domain.ticket_notes import Author, NoteDraft
-from chalicelib.errors import InvalidInput, NotFound, StaleVersion
+from chalicelib.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from chalicelib.store.db import condition_failed, get_one, set_or_remove, transaction
-from chalicelib.store.models import Change, Contact, Counter, Note, Staff, Ticket
+from chalicelib.store.models import Change, Contact, Counter, Item, Staff, Ticket
 from chalicelib.validation import Field, identifier, integer, parse_fields, text
 
 FIRST_NUMBER = 1000
@@ -149,13 +151,25 @@ def create(
     source: str,
     created_by: str,
     first_note: NoteDraft | None = None,
+    new_contact: NewContact | None = None,
 ) -> Ticket:
     """Create a ticket for ``contact``, which the caller read with its other reads (the
-    API's auth batch), so creation costs no read of its own."""
+    API's auth batch), so creation costs no read of its own; or for ``new_contact``, written
+    with the ticket (see ``open_ticket``)."""
     values = parse_fields(body, CREATE_SPEC)
+    if new_contact is not None:
+        contact = new_contact.contact
     if not isinstance(contact, Contact) or contact.id != values["contact_id"]:
         raise InvalidInput("'contact_id' names no existing contact.", field="contact_id")
-    return open_ticket(config, contact, values, source=source, created_by=created_by, first_note=first_note)
+    return open_ticket(
+        config,
+        contact,
+        values,
+        source=source,
+        created_by=created_by,
+        first_note=first_note,
+        new_contact=new_contact,
+    )
 
 
 def open_ticket(
@@ -166,12 +180,17 @@ def open_ticket(
     source: str,
     created_by: str,
     first_note: NoteDraft | None = None,
+    new_contact: NewContact | None = None,
 ) -> Ticket:
     """Store a new ticket from already validated ``values``: two writes, the number and
-    then the ticket, with its ``first_note`` (if any) in the same transaction.
+    then the ticket, with its ``first_note`` and its ``new_contact`` (the contact and its
+    email claim, not written yet) in the same transaction, so no outage leaves a new contact
+    without the ticket it came with. ``Conflict`` on ``email`` if the address was claimed
+    meanwhile; the number drawn is then left unused.
 
     Separate from ``create`` so other surfaces (the portal, the website form) that validate
     their own bodies share the defaults, due dates and keys of staff-created tickets.
+    With ``new_contact``, ``contact`` is its contact.
     """
     _require_setup_entries(config, values)
 
@@ -208,14 +227,25 @@ def open_ticket(
     apply_service_level(ticket, config)
     for name, value in index_keys(ticket, config).items():
         setattr(ticket, name, value)
-    if first_note is None:
+    if first_note is None and new_contact is None:
         ticket.save(condition=Ticket.pk.does_not_exist())
         return ticket
 
-    note = first_note.to_note(number, moment)
-    with transaction() as writes:
-        writes.save(ticket, condition=Ticket.pk.does_not_exist())
-        writes.save(note, condition=Note.pk.does_not_exist())
+    try:
+        with transaction() as writes:
+            # Puts in this order; each only if new, the claim keeping the email unique.
+            if new_contact is not None:
+                writes.save(new_contact.claim, condition=Item.pk.does_not_exist())
+                writes.save(new_contact.contact, condition=Item.pk.does_not_exist())
+            writes.save(ticket, condition=Item.pk.does_not_exist())
+            if first_note is not None:
+                writes.save(first_note.to_note(number, moment), condition=Item.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if new_contact is not None and condition_failed(exc):
+            raise Conflict(contacts.TAKEN, field="email") from exc
+        raise
+    if new_contact is not None:
+        new_contact.contact.version = 1
     return ticket
 
 

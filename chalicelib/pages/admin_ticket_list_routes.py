@@ -528,11 +528,18 @@ def _checked(context: StaffContext, form: dict[str, str], chosen: Contact | None
     return NewTicket(chosen, new_contact, ticket, note)
 
 
+def _contact_refused(context: StaffContext, form: dict[str, str], exc: HelpdeskError) -> Response:
+    """The form again, with the new contact's refused field marked."""
+    error = _renamed(exc, CONTACT_FORM_FIELDS)
+    logger.info("new ticket refused", extra={"field": error.field})
+    return _form_page(context, form, None, error=error, status=http_status(error))
+
+
 @bp.route("/admin/tickets/new", methods=["POST"], content_types=[web.FORM])
 @admin_view
 def create_ticket() -> Response:
-    """Open a ticket: create the contact first if the form asks for a new one, then the
-    ticket as the API does (``created_by`` the staff member) with its first note.
+    """Open a ticket as the API does (``created_by`` the staff member), with its first note
+    and, if the form asks for one, a new contact, all in one transaction.
 
     The whole form is checked before the first write, so a bad field writes nothing. The
     one check that needs the table, an email another contact has, is the first write's own
@@ -547,28 +554,29 @@ def create_ticket() -> Response:
     except InvalidInput as exc:
         return _form_page(context, form, chosen, error=exc, status=422)
 
-    contact = plan.contact
+    contact, new_contact = plan.contact, None
     if contact is None:
         try:
-            contact = contacts.create(context.config, plan.new_contact)
-        except (InvalidInput, Conflict) as exc:
-            error = _renamed(exc, CONTACT_FORM_FIELDS)
-            logger.info("new ticket refused", extra={"field": error.field})
-            return _form_page(context, form, None, error=error, status=http_status(error))
-        logger.info("contact created", extra={"contact_id": contact.id, "source": "staff page"})
-
-    # shortcoming: a new contact and its ticket are separate writes (the ticket number comes
-    # from a counter in between); every field is checked before the first, so only an outage
-    # between them can leave the new contact without the ticket. Ticket and note are one.
+            new_contact = contacts.build(context.config, plan.new_contact)
+        except InvalidInput as exc:
+            return _contact_refused(context, form, exc)
+        contact = new_contact.contact
     author = ticket_notes.Author(kind="staff", id=context.staff.id, name=context.staff.name)
-    ticket = tickets.create(
-        context.config,
-        contact,
-        {"contact_id": contact.id, **plan.ticket},
-        source="staff",
-        created_by=f"staff:{context.staff.id}",
-        first_note=ticket_notes.draft_note(plan.note, author) if plan.note is not None else None,
-    )
+    try:
+        # A new contact, the ticket and its first note: one transaction after the number.
+        ticket = tickets.create(
+            context.config,
+            contact,
+            {"contact_id": contact.id, **plan.ticket},
+            source="staff",
+            created_by=f"staff:{context.staff.id}",
+            first_note=ticket_notes.draft_note(plan.note, author) if plan.note is not None else None,
+            new_contact=new_contact,
+        )
+    except Conflict as exc:  # a new contact's email, claimed since the form was checked
+        return _contact_refused(context, form, exc)
+    if new_contact is not None:
+        logger.info("contact created", extra={"contact_id": contact.id, "source": "staff page"})
     logger.append_keys(ticket_number=ticket.number)
     count("TicketsCreated")
     logger.info("ticket created", extra={"ticket_number": ticket.number, "source": "staff page"})

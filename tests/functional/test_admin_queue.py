@@ -769,9 +769,10 @@ def test_the_ticket_and_its_first_note_are_written_together_or_not_at_all(
     def refused(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the table is unavailable")
 
+    working = db.Transaction._commit
     monkeypatch.setattr(db.Transaction, "_commit", refused, raising=True)
     failed = browser.post("/admin/tickets/new", fields)
-    monkeypatch.undo()
+    monkeypatch.setattr(db.Transaction, "_commit", working)  # undo() would also free the clock
     assert failed.status == 500
     assert "Traceback" not in failed.text
     assert desk.api.get(f"/api/tickets/{number + 1}").status_code == 404
@@ -834,6 +835,54 @@ def test_a_new_contact_is_created_inline_with_the_ticket(staffroom: Staffroom, d
     ticket = desk.api.get(f"/api/tickets/{number}").data
     assert ticket["contact_id"] == contact["id"]
     assert ticket["service_level_id"] == desk.levels["standard"]  # the helpdesk's default
+
+
+def test_a_new_contact_and_its_ticket_are_written_together_or_not_at_all(
+    staffroom: Staffroom, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    browser = staffroom.signed_in()
+    browser.get("/admin/tickets/new")
+    fields = ticket_fields(contact_name="Gus Gone", contact_email="gus@example.com", note="First call.")
+
+    # WHEN the one transaction of contact, claim, ticket and note cannot be written
+    from chalicelib.store import db
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the table is unavailable")
+
+    working = db.Transaction._commit
+    monkeypatch.setattr(db.Transaction, "_commit", refused, raising=True)
+    failed = browser.post("/admin/tickets/new", fields)
+    monkeypatch.setattr(db.Transaction, "_commit", working)  # undo() would also free the clock
+
+    # THEN nothing of the contact is left, and the same form then works whole
+    assert failed.status == 500
+    assert contact_by_email(desk, "gus@example.com") is None
+    with count_calls() as calls:
+        number = created_number(browser.post("/admin/tickets/new", fields))
+    writes = {name: n for name, n in calls.by_operation.items() if name not in ("BatchGetItem", "Query")}
+    assert writes == {"UpdateItem": 1, "TransactWriteItems": 1}
+    ticket = desk.api.get(f"/api/tickets/{number}").data
+    assert ticket["contact_id"] == contact_by_email(desk, "gus@example.com")["id"]
+    assert [note["body"] for note in ticket["notes"]] == ["First call."]
+
+
+def test_an_email_claimed_since_the_form_was_checked_is_a_409_on_it_and_writes_no_ticket(
+    staffroom: Staffroom, desk: Desk
+) -> None:
+    browser = staffroom.signed_in()
+    browser.get("/admin/tickets/new")
+    before = all_tickets(desk)
+    desk.created("/api/contacts", {"name": "Hal First", "email": "hal@example.com"})
+
+    page = browser.post(
+        "/admin/tickets/new", ticket_fields(contact_name="Hal Second", contact_email="HAL@example.com")
+    )
+
+    assert page.status == 409
+    assert 'id="contact_email-error"' in page.text
+    assert all_tickets(desk) == before
+    assert contact_by_email(desk, "hal@example.com")["name"] == "Hal First"
 
 
 BAD_FIELDS: dict[str, tuple[dict[str, str], str]] = {

@@ -136,6 +136,32 @@ def test_a_visitor_raises_a_ticket_that_staff_see_with_the_sites_category(
     assert (contact["name"], contact["email"]) == ("Vic Visitor", "vic@example.com")
 
 
+def test_a_new_visitors_contact_and_ticket_are_one_write_or_none(
+    website: Website, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.store import db
+    from tests.bench.counting import count_calls
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the table is unavailable")
+
+    fields = website.fields()
+    working = db.Transaction._commit
+    monkeypatch.setattr(db.Transaction, "_commit", refused, raising=True)
+    failed = website.post(fields)
+    monkeypatch.setattr(db.Transaction, "_commit", working)  # undo() would also free the clock
+
+    assert failed.status_code == 500
+    assert desk.api.get("/api/contacts?email=vic@example.com").data["items"] == []
+    with count_calls() as calls:
+        answer = website.post(fields)  # the visitor sends the form again
+    assert answer.status_code == 201, answer.body
+    assert calls.by_operation.get("TransactWriteItems") == 1
+    assert "PutItem" not in calls.by_operation  # neither the contact nor the ticket alone
+    (contact,) = desk.api.get("/api/contacts?email=vic@example.com").data["items"]
+    assert [ticket["contact_id"] for ticket in tickets_of(desk)] == [contact["id"]]
+
+
 def test_a_known_email_gets_the_same_answer_and_its_contact_is_not_changed(
     website: Website, desk: Desk
 ) -> None:
