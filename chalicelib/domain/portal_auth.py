@@ -112,13 +112,24 @@ def start_session(contact: Contact) -> str:
     return value
 
 
+def claimed_contact_id(cookie_value: str | None) -> str | None:
+    """The contact id a cookie value names, not yet checked (None for a value of the wrong
+    form): enough to put that contact's own items in the session batch, which then proves
+    the claim or refuses the session."""
+    value = (cookie_value or "").strip()
+    contact_id, dot, rest = value.partition(".")
+    if not dot or not contact_id or not rest or len(value) > 200:
+        return None
+    return contact_id
+
+
 def authenticate(cookie_value: str | None, extra_keys: Sequence[Key] = ()) -> PortalContext:
     """The session behind a cookie value, with its contact, the config and ``extra_keys``, in
     one strongly consistent batch read; ``NoSession`` (a ``NotAuthenticated``) for anything
     but a live session of a contact who may use the portal."""
     value = (cookie_value or "").strip()
-    contact_id, dot, rest = value.partition(".")
-    if not dot or not contact_id or not rest or len(value) > 200:
+    contact_id = claimed_contact_id(value)
+    if contact_id is None:
         raise NoSession()
     digest = session_hash(value)
     session_key, contact_key = PortalSession.key(digest), Contact.key(contact_id)

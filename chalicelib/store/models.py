@@ -236,6 +236,22 @@ class Contact(Item, discriminator="contact"):
         return (f"CONTACT#{contact_id}", "PROFILE")
 
 
+class ContactActivity(Item, discriminator="contact_activity"):
+    """What the portal's overview lists as a contact's recent activity, kept by the stream
+    handler from the customer-visible events of their tickets, so the overview reads it in
+    its sign-in batch. ``data`` is a JSON list of the newest entries first (see
+    ``chalicelib.domain.activity``); every update is version-checked."""
+
+    data = UnicodeAttribute()
+    version = VersionAttribute()
+
+    @staticmethod
+    def key(contact_id: str) -> tuple[str, str]:
+        """In the contact's partition: ``ACTIVITY`` sorts before ``LEDGER#`` and ``PROFILE``,
+        and the statement's read of the partition keeps only ledger entries."""
+        return (f"CONTACT#{contact_id}", "ACTIVITY")
+
+
 class LedgerEntry(Item, discriminator="ledger"):
     """One invoice, payment or credit note, in its contact's partition."""
 

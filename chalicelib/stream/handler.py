@@ -8,7 +8,8 @@ time fails the same way, to be delivered again and carry on. Ticket events go on
 ``chalicelib.notify.deliver``; a record whose sends would outlast the invocation fails too.
 A failed delivery that staff asked to send again, and an email about a portal account
 (registration, reset, invite), go to the same module. Ticket and rating changes also keep
-the staff dashboard's figures (``chalicelib.domain.dashboard``), counted once per record.
+the staff dashboard's figures (``chalicelib.domain.dashboard``), counted once per record,
+and the customer-visible ones the contact's recent activity (``chalicelib.domain.activity``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.domain import dashboard, ticket_keys, ticket_names
+from chalicelib.domain import activity, dashboard, ticket_keys, ticket_names
 from chalicelib.observability import count, logger
 from chalicelib.stream import events
 
@@ -49,6 +50,9 @@ def handle_record(record: Any, lambda_context: Any = None) -> None:
         dashboard.apply(raw)
 
     if decoded:
+        # Before notifying: a send that runs out of time fails the record, and the activity
+        # is then already kept (a redelivery adds nothing to it twice).
+        activity.keep(raw, decoded)
         _notify(raw, decoded, lambda_context)
 
     setup_change = events.decode_setup_change(raw)

@@ -77,8 +77,9 @@ EXPECTED: dict[str, tuple[dict[str, int], int]] = {
     # The portal, as the focus contact: config read, two attempts counted, look-up, both
     # given back, new session.
     "POST /portal/login": ({"GetItem": 1, "UpdateItem": 3, "Query": 1, "DeleteItem": 1, "PutItem": 1}, 2),
-    # Session, contact (with its balances) and config in one batch; then the newest 10.
-    # Ten open tickets shown and an eleventh that says there are more.
+    # Session, contact (with its balances), config and the contact's activity in one batch
+    # (the bench data has no activity item: a missing key reads nothing); then the open
+    # tickets, ten shown and an eleventh that says there are more.
     "GET /portal": (ONE_QUERY, SESSION_ITEMS + 11),
     "GET /portal/tickets": (ONE_QUERY, SESSION_ITEMS + PORTAL_PAGE),
     "GET /portal/tickets?state=open": (ONE_QUERY, SESSION_ITEMS + PORTAL_PAGE),
@@ -240,6 +241,8 @@ SMS = 3 * CLEOS
 MESSAGES = EMAILS + SMS
 # Ticket records that change the dashboard's figures: created, waiting and assigned, closed.
 FIGURE_CHANGES = 3 * TICKETS
+# Records the contact sees in their recent activity: created, public note, waiting, closed.
+ACTIVITY_CHANGES = 4 * TICKETS
 EXPECTED_RECORDS = {
     # Its insert, one update per note (the note count), the status change, the close.
     "ticket": 5 * TICKETS,
@@ -254,6 +257,9 @@ EXPECTED_RECORDS = {
     # (created, moved to waiting and assigned, closed), coming back too.
     "applied": FIGURE_CHANGES,
     "stats": FIGURE_CHANGES,
+    # The contact's recent activity, once per change that shows them something (created,
+    # the public note, the status change, the close), coming back too.
+    "contact_activity": ACTIVITY_CHANGES,
 }
 MAIN, IDEMPOTENCY = "helpdesk-test", "helpdesk-idempotency-test"
 # (service, table, operation) -> calls over the whole run
@@ -261,13 +267,19 @@ EXPECTED_STREAM_CALLS = {
     # One read for each ticket record that tells the contact (created, status change, close),
     # two for each public note; the private note, the notes' ticket updates, the counter and
     # the handler's own log entries read nothing.
-    ("dynamodb", MAIN, "BatchGetItem"): 3 * TICKETS + 2 * TICKETS + FIGURE_CHANGES,
+    # Per activity change the item with the config, and a public note's ticket first.
+    ("dynamodb", MAIN, "BatchGetItem"): 3 * TICKETS
+    + 2 * TICKETS
+    + FIGURE_CHANGES
+    + ACTIVITY_CHANGES
+    + TICKETS,
     # The figures and the record's marker, written together once per change they count.
     ("dynamodb", MAIN, "TransactWriteItems"): FIGURE_CHANGES,
     # Per message: idempotency's in-progress put and completing update, and the log entry.
     ("dynamodb", IDEMPOTENCY, "PutItem"): MESSAGES,
     ("dynamodb", IDEMPOTENCY, "UpdateItem"): MESSAGES,
-    ("dynamodb", MAIN, "PutItem"): MESSAGES,
+    # ... and the activity item written back once per change it shows.
+    ("dynamodb", MAIN, "PutItem"): MESSAGES + ACTIVITY_CHANGES,
     ("ses", None, "SendEmail"): EMAILS,
     ("sns", None, "Publish"): SMS,
 }
@@ -281,10 +293,11 @@ def stream() -> StreamRun:
 def test_the_stream_bench_makes_every_kind_of_change_and_hands_over_every_record(stream: StreamRun) -> None:
     assert stream.made == {kind: TICKETS for kind in CYCLE}
     assert dict(stream.kinds) == EXPECTED_RECORDS
-    # Lambda's batches of 50: the changes' records in three, then the log entries in three more.
+    # Lambda's batches of 50: the changes' records in three, then the handler's own writes
+    # (log entries, figures, activity) in four more.
     assert batch_size() == 50
-    echoes = MESSAGES + 2 * FIGURE_CHANGES
-    assert [batch.records for batch in stream.batches] == [50, 50, 1, 50, 50, echoes - 100]
+    echoes = MESSAGES + 2 * FIGURE_CHANGES + ACTIVITY_CHANGES
+    assert [batch.records for batch in stream.batches] == [50, 50, 1, 50, 50, 50, echoes - 150]
 
 
 def test_the_stream_handler_makes_exactly_its_expected_calls(stream: StreamRun) -> None:
@@ -294,7 +307,7 @@ def test_the_stream_handler_makes_exactly_its_expected_calls(stream: StreamRun) 
     assert stream.calls.of("dynamodb").scans == 0
     assert (
         stream.calls.of("dynamodb").round_trips
-        == 3 * TICKETS + 2 * TICKETS + 3 * MESSAGES + 2 * FIGURE_CHANGES
+        == 3 * TICKETS + 2 * TICKETS + 3 * MESSAGES + 2 * FIGURE_CHANGES + 2 * ACTIVITY_CHANGES + TICKETS
     )
 
 
@@ -305,10 +318,11 @@ def test_every_message_the_handler_sent_reached_the_outbox_once(stream: StreamRu
 
 
 def test_the_handlers_own_log_entries_cost_nothing_when_they_come_back(stream: StreamRun) -> None:
-    echoes = [batch for batch in stream.batches if set(batch.kinds) <= {"delivery", "applied", "stats"}]
+    own = {"delivery", "applied", "stats", "contact_activity"}
+    echoes = [batch for batch in stream.batches if set(batch.kinds) <= own]
 
-    assert sum(batch.records for batch in echoes) == MESSAGES + 2 * FIGURE_CHANGES
-    assert [batch.calls.calls for batch in echoes] == [[], [], []]
+    assert sum(batch.records for batch in echoes) == MESSAGES + 2 * FIGURE_CHANGES + ACTIVITY_CHANGES
+    assert [batch.calls.calls for batch in echoes] == [[], [], [], []]
 
 
 def test_every_stream_budget_rule_holds(stream: StreamRun) -> None:
@@ -327,8 +341,8 @@ def test_the_stream_bound_exceeds_the_calls_only_where_a_record_reads_nothing(st
     )
     count_updates, private_notes = TICKETS * 2, TICKETS
 
-    assert slack == count_updates * 3 + private_notes * 2
-    assert budget.STREAM_WORST_CASE == 9
+    assert slack == count_updates * 5 + private_notes * 5
+    assert budget.STREAM_WORST_CASE == 11
 
 
 def stream_run(*batches: Batch, emails: int = 0, sms: int = 0, sleeps: int = 0) -> StreamRun:
@@ -346,13 +360,13 @@ def stream_run(*batches: Batch, emails: int = 0, sms: int = 0, sleeps: int = 0) 
 
 def test_the_stream_budget_flags_each_kind_of_breach() -> None:
     send = Call("SendEmail", 0, service="ses")
-    # Two ticket records and one message allow 2 * 3 + 3 = 9; here 10 calls, a Scan among them.
+    # Two ticket records and one message allow 2 * 5 + 3 = 13; here 14 calls, a Scan among them.
     heavy = Batch(
         Tally(ticket=2),
-        Calls([Call("Scan", 4), *[Call("BatchGetItem", 2)] * 2, *[Call("PutItem", 0)] * 7, send]),
+        Calls([Call("Scan", 4), *[Call("BatchGetItem", 2)] * 2, *[Call("PutItem", 0)] * 11, send]),
     )
-    # A counter record reads nothing and sends nothing; 10 calls are beyond any record.
-    wasteful = Batch(Tally(counter=1), Calls([Call("GetItem", 1)] * 10))
+    # A counter record reads nothing and sends nothing; 12 calls are beyond any record.
+    wasteful = Batch(Tally(counter=1), Calls([Call("GetItem", 1)] * 12))
     retried = Batch(Tally(ticket=1), Calls([Call("BatchGetItem", 1), Call("Publish", 0, 2, service="sns")]))
 
     checks = {
@@ -363,10 +377,10 @@ def test_the_stream_budget_flags_each_kind_of_breach() -> None:
     assert checks == {
         budget.STREAM_RULES[0]: ("batch 1 (2 records, 1 messages): 1 scans",),
         budget.STREAM_RULES[1]: (
-            "batch 1 (2 records, 1 messages): 10 > 9",
-            "batch 2 (1 records, 0 messages): 10 > 0",
+            "batch 1 (2 records, 1 messages): 14 > 13",
+            "batch 2 (1 records, 0 messages): 12 > 0",
         ),
-        budget.STREAM_RULES[2]: ("batch 2 (1 records, 0 messages): 10 round trips",),
+        budget.STREAM_RULES[2]: ("batch 2 (1 records, 0 messages): 12 round trips",),
         budget.STREAM_RULES[3]: (
             "provider calls {'SendEmail': 1, 'Publish': 1}, outbox {'SendEmail': 2, 'Publish': 0}",
             "1 calls retried or refused, 2 sleeps",

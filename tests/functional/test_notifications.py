@@ -142,8 +142,9 @@ def test_a_new_ticket_sends_the_contact_a_confirmation_email_and_sms(
         assert invoke(client, records) == {"batchItemFailures": []}
 
     # Contact, config (and assignee, if any) in one read: the ticket came with its record.
-    # The other read is the dashboard's figures, which count the new ticket.
-    assert calls.by_operation.get("BatchGetItem") == 2
+    # The other reads are the dashboard's figures, which count the new ticket, and the
+    # contact's recent activity, which lists it.
+    assert calls.by_operation.get("BatchGetItem") == 3
 
     ((to, subject, body),) = outbox.emails()
     assert to == "cleo@example.com"
