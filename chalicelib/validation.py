@@ -195,6 +195,16 @@ def identifier(value: Any) -> str:
     return value
 
 
+def is_identifier(value: Any) -> bool:
+    """Whether ``value`` passes ``identifier``: a path or form value checked before it goes
+    into a key, where a bad one simply finds nothing."""
+    try:
+        identifier(value)
+    except ValueError:
+        return False
+    return True
+
+
 def secret(max_length: int) -> Parser:
     """A password as typed at sign-in: kept verbatim, since spaces around it are part of it."""
 

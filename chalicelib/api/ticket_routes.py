@@ -21,7 +21,7 @@ from chalicelib.domain import deliveries, ratings, ticket_changes, ticket_lists,
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.observability import count, logger
 from chalicelib.store.models import Contact, Delivery, Staff, Ticket
-from chalicelib.validation import identifier
+from chalicelib.validation import identifier, is_identifier
 
 bp = Blueprint(__name__)
 
@@ -105,14 +105,6 @@ def _ticket_number(ticket_id: str) -> int | None:
         return None
     logger.append_keys(ticket_number=number)
     return number
-
-
-def _is_id(value: str) -> bool:
-    try:
-        identifier(value)
-    except ValueError:
-        return False
-    return True
 
 
 @bp.route("/tickets/{ticket_id}", methods=["GET"])
@@ -221,7 +213,7 @@ def resend_delivery(ticket_id: str, delivery_id: str) -> Response:
     the ticket and the entry, then one transaction (a third only for a failure logged
     before tickets counted them; see ``deliveries.request_resend``)."""
     number = _ticket_number(ticket_id)
-    key = Delivery.key(number, delivery_id) if number is not None and _is_id(delivery_id) else None
+    key = Delivery.key(number, delivery_id) if number is not None and is_identifier(delivery_id) else None
     context = staff_context(bp, [key] if key else [])
     no_query_params(bp.current_request)
     found = context.items.get(key) if key else None

@@ -27,13 +27,13 @@ from chalicelib.pages.admin_web import (
     PREFIX,
     admin_view,
     checked_form,
-    is_id,
     page,
     signed_in,
     ticket_in,
     ticket_number,
 )
 from chalicelib.store.models import Delivery, Ticket
+from chalicelib.validation import is_identifier
 
 bp = Blueprint(__name__)
 
@@ -153,7 +153,7 @@ def resend(number: str, delivery_id: str) -> Response:
     """Ask for a failed notification to be sent again; the stream handler sends it. The answer
     goes back to the page the form was on: the ticket's log, or the failed list."""
     wanted = ticket_number(number)
-    key = Delivery.key(wanted, delivery_id) if wanted is not None and is_id(delivery_id) else None
+    key = Delivery.key(wanted, delivery_id) if wanted is not None and is_identifier(delivery_id) else None
     context = signed_in(bp, [key] if key else [])
     form = checked_form(bp, context, (RETURN_FIELD,))
     found = context.items.get(key) if key else None

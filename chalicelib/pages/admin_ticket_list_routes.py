@@ -36,7 +36,7 @@ from chalicelib.pages import web
 from chalicelib.pages.admin_web import PREFIX, admin_view, checked_form, page, signed_in
 from chalicelib.store.db import Key
 from chalicelib.store.models import Contact, Item, Staff, Ticket
-from chalicelib.validation import Field, identifier, parse_fields
+from chalicelib.validation import Field, is_identifier, parse_fields
 from chalicelib.validation import email as parse_email
 
 bp = Blueprint(__name__)
@@ -105,14 +105,6 @@ VISIBILITIES = ("private", "public")
 
 
 # -- small helpers -------------------------------------------------------------------
-
-
-def _is_id(value: str) -> bool:
-    try:
-        identifier(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _found(context: StaffContext, key: Key, kind: type[Item]) -> Any:
@@ -187,13 +179,13 @@ def _queue(context: StaffContext, filters: dict[str, str]) -> Queue:
     contact = None
     contact_id = filters.get("contact_id")
     if contact_id:
-        contact = _found(context, Contact.key(contact_id), Contact) if _is_id(contact_id) else None
+        contact = _found(context, Contact.key(contact_id), Contact) if is_identifier(contact_id) else None
         if contact is None:
             raise InvalidInput("'contact_id' names no contact.", field="contact_id")
     assignee = None
     assignee_id = filters.get("assignee_id")
     if assignee_id and assignee_id not in ("none", context.staff.id):
-        assignee = _found(context, Staff.key(assignee_id), Staff) if _is_id(assignee_id) else None
+        assignee = _found(context, Staff.key(assignee_id), Staff) if is_identifier(assignee_id) else None
         if assignee is None:
             raise InvalidInput("'assignee_id' names no staff member.", field="assignee_id")
 
@@ -385,7 +377,7 @@ class NewTicket:
 
 
 def _chosen(context: StaffContext, contact_id: str) -> Contact | None:
-    return _found(context, Contact.key(contact_id), Contact) if _is_id(contact_id) else None
+    return _found(context, Contact.key(contact_id), Contact) if is_identifier(contact_id) else None
 
 
 def _search(text: str, cursor: str | None) -> Search:

@@ -47,7 +47,6 @@ from chalicelib.pages.admin_web import (
     PREFIX,
     admin_view,
     checked_form,
-    is_id,
     page,
     signed_in,
     ticket_in,
@@ -55,6 +54,7 @@ from chalicelib.pages.admin_web import (
 )
 from chalicelib.store.db import get_one
 from chalicelib.store.models import Change, Note, Rating, Staff, Ticket
+from chalicelib.validation import is_identifier
 
 bp = Blueprint(__name__)
 
@@ -550,7 +550,7 @@ def _conversation(number: int) -> ticket_notes.Conversation:
 def _staff_in(context: StaffContext, staff_id: str | None) -> Staff | None:
     if staff_id is None:
         return None
-    found = context.items.get(Staff.key(staff_id)) if is_id(staff_id) else None
+    found = context.items.get(Staff.key(staff_id)) if is_identifier(staff_id) else None
     return found if isinstance(found, Staff) else None
 
 

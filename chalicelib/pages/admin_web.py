@@ -27,7 +27,6 @@ from chalicelib.pages import web
 from chalicelib.rendering import html_response, render
 from chalicelib.store.db import Key
 from chalicelib.store.models import Ticket
-from chalicelib.validation import identifier
 
 PREFIX = "/admin"
 SESSION_COOKIE = "hd_admin"
@@ -148,12 +147,3 @@ def ticket_in(context: StaffContext, number: int | None) -> Ticket:
         raise NotFound("No ticket has this number.")
     logger.append_keys(ticket_number=found.number)
     return found
-
-
-def is_id(value: str) -> bool:
-    """Whether a path or form value can be an id, checked before it goes into a key."""
-    try:
-        identifier(value)
-    except ValueError:
-        return False
-    return True

@@ -149,10 +149,12 @@ def test_choice_lists_the_options_when_refusing():
 @pytest.mark.parametrize("value", ["", "has space", "x" * 65, "dot.ted", 5])
 def test_identifier_refuses_what_cannot_be_an_id(value):
     rejected(validation.identifier, value)
+    assert validation.is_identifier(value) is False
 
 
 def test_identifier_accepts_generated_ids():
     assert validation.identifier("0f3a_b-9") == "0f3a_b-9"
+    assert validation.is_identifier("0f3a_b-9") is True
 
 
 # -- email and phone -----------------------------------------------------------------
