@@ -11,6 +11,7 @@ same transaction as the entry's update, which also takes the failure off the tic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -19,6 +20,7 @@ from chalicelib import clock
 from chalicelib.domain.ticket_changes import new_change
 from chalicelib.domain.ticket_notes import Author
 from chalicelib.errors import Conflict
+from chalicelib.observability import logger
 from chalicelib.store.cursor import decode_cursor, encode_cursor
 from chalicelib.store.db import Transaction, condition_failed, failed_conditions, transaction
 from chalicelib.store.models import Change, Delivery, Item, Staff, Ticket
@@ -37,9 +39,26 @@ def count_failed(writes: Transaction, number: int, step: int) -> None:
     writes.update_unversioned(Ticket.key(number), [Ticket.failed_deliveries.add(step)], condition=condition)
 
 
-def only_count_refused(exc: TransactWriteError) -> bool:
-    """Whether a transaction that ends with ``count_failed`` was cancelled by that count's
-    condition alone: the ticket is gone, or (taking one off) its count is already zero."""
+def write_counted(number: int, step: int, fill: Callable[[Transaction], None]) -> None:
+    """One transaction of the writes ``fill`` adds and the ticket's count moved by ``step``
+    (``count_failed``). When that count's condition alone cancels it (the ticket is gone,
+    or a failure logged before tickets kept the count has none to take off), the writes go
+    in again without it. Any other cancellation raises ``TransactWriteError``."""
+    try:
+        with transaction() as writes:
+            fill(writes)
+            count_failed(writes, number, step)
+        return
+    except TransactWriteError as exc:
+        if not _only_count_refused(exc):
+            raise
+    logger.warning("failed deliveries count left as it is", extra={"ticket_number": number, "step": step})
+    with transaction() as writes:
+        fill(writes)
+
+
+def _only_count_refused(exc: TransactWriteError) -> bool:
+    # The count is the transaction's last update, and updates go last (``failed_conditions``).
     flags = failed_conditions(exc)
     return bool(flags) and flags[-1] and not any(flags[:-1])
 
@@ -111,31 +130,27 @@ def request_resend(delivery: Delivery, staff: Staff) -> Delivery:
         clock.now(),
         delivery=delivery,
     )
-    # A failure logged before tickets kept the count has none to take off: asked again without.
-    for counted in (True, False):
-        try:
-            with transaction() as writes:
-                # Unversioned: a delivery has no version, and the ticket's is not touched.
-                writes.update_unversioned(
-                    Delivery.key(delivery.ticket_number, delivery.id),
-                    [
-                        Delivery.outcome.set("resend_requested"),
-                        Delivery.resend_requested_by.set(staff.id),
-                        Delivery.ref_pk.remove(),
-                        Delivery.ref_sk.remove(),
-                    ],
-                    condition=Delivery.outcome == "failed",
-                )
-                writes.save(change, condition=Change.pk.does_not_exist())
-                if counted:
-                    count_failed(writes, delivery.ticket_number, -1)
-            break
-        except TransactWriteError as exc:
-            if counted and only_count_refused(exc):
-                continue
-            if condition_failed(exc):
-                raise Conflict(NOT_FAILED) from exc
-            raise
+
+    def fill(writes: Transaction) -> None:
+        # Unversioned: a delivery has no version, and the ticket's is not touched.
+        writes.update_unversioned(
+            Delivery.key(delivery.ticket_number, delivery.id),
+            [
+                Delivery.outcome.set("resend_requested"),
+                Delivery.resend_requested_by.set(staff.id),
+                Delivery.ref_pk.remove(),
+                Delivery.ref_sk.remove(),
+            ],
+            condition=Delivery.outcome == "failed",
+        )
+        writes.save(change, condition=Change.pk.does_not_exist())
+
+    try:
+        write_counted(delivery.ticket_number, -1, fill)
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            raise Conflict(NOT_FAILED) from exc
+        raise
     delivery.outcome = "resend_requested"
     delivery.resend_requested_by = staff.id
     delivery.ref_pk = delivery.ref_sk = None

@@ -33,7 +33,7 @@ from pynamodb.exceptions import PutError, TransactWriteError
 
 from chalicelib import clock
 from chalicelib.domain import account_tokens
-from chalicelib.domain.deliveries import count_failed, only_count_refused
+from chalicelib.domain.deliveries import write_counted
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.notify import rules, sender, templates
 from chalicelib.notify.links import PublicLinks
@@ -41,6 +41,7 @@ from chalicelib.notify.messages import Outgoing
 from chalicelib.observability import count, logger
 from chalicelib.store.db import (
     Key,
+    Transaction,
     condition_failed,
     get_many,
     get_one,
@@ -232,26 +233,26 @@ def _finish(requested: Delivery, outcome: str, reason: str | None, entry: Delive
         actions.append(Delivery.reason.set(reason))
     if entry is not None:
         actions.append(Delivery.resent_as.set(entry.id))
-    failed_again = entry is not None and entry.outcome == "failed"
-    for counted in (True, False) if failed_again else (False,):
-        try:
+
+    def fill(writes: Transaction) -> None:
+        writes.update_unversioned(
+            Delivery.key(requested.ticket_number, requested.id),
+            actions,
+            condition=Delivery.outcome == "resend_requested",
+        )
+        if entry is not None:
+            writes.save(entry)
+
+    try:
+        if entry is not None and entry.outcome == "failed":
+            write_counted(requested.ticket_number, 1, fill)
+        else:
             with transaction() as writes:
-                writes.update_unversioned(
-                    Delivery.key(requested.ticket_number, requested.id),
-                    actions,
-                    condition=Delivery.outcome == "resend_requested",
-                )
-                if entry is not None:
-                    writes.save(entry)
-                if counted:
-                    count_failed(writes, requested.ticket_number, 1)
-            break
-        except TransactWriteError as exc:
-            if counted and only_count_refused(exc):
-                continue
-            if condition_failed(exc):
-                return "already_done"
-            raise
+                fill(writes)
+    except TransactWriteError as exc:
+        if condition_failed(exc):
+            return "already_done"
+        raise
     logger.info(
         "delivery re-send " + outcome,
         extra={"ticket_number": requested.ticket_number, "delivery_id": requested.id, "reason": reason},
@@ -397,21 +398,13 @@ def _log(entry: Delivery) -> None:
         entry.save()  # the same attempt rewrites the same entry
         return
     try:
-        with transaction() as writes:
-            writes.save(entry, condition=Delivery.pk.does_not_exist())
-            count_failed(writes, entry.ticket_number, 1)
-        return
+        write_counted(
+            entry.ticket_number, 1, lambda writes: writes.save(entry, condition=Delivery.pk.does_not_exist())
+        )
     except TransactWriteError as exc:
-        if not only_count_refused(exc):
-            if condition_failed(exc):
-                return  # already logged and counted, by this record's earlier delivery
-            raise
-    logger.warning("failed delivery of a missing ticket", extra={"ticket_number": entry.ticket_number})
-    try:
-        entry.save(condition=Delivery.pk.does_not_exist())
-    except PutError as exc:
         if not condition_failed(exc):
             raise
+        # Already logged and counted, by this record's earlier delivery.
 
 
 def _send_once(
