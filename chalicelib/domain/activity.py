@@ -31,7 +31,7 @@ from chalicelib import clock
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.store.db import condition_failed, get_many, get_one
 from chalicelib.store.models import Config, ContactActivity, Item, Note, Ticket
-from chalicelib.stream.events import DomainEvent
+from chalicelib.stream.events import DomainEvent, image
 
 KEPT = 10
 ATTEMPTS = 5
@@ -125,11 +125,6 @@ def _entry(ticket: Ticket, kind: str, at: datetime, status_label: str | None) ->
 # -- keeping the item ----------------------------------------------------------------
 
 
-def _image(record: dict[str, Any], which: str) -> Item | None:
-    raw = record.get("dynamodb", {}).get(which)
-    return Item.from_raw_data(raw) if raw else None
-
-
 def _stored(item: Item | None) -> list[dict[str, Any]]:
     if not isinstance(item, ContactActivity):
         return []
@@ -147,7 +142,7 @@ def keep(record: dict[str, Any], events: Sequence[DomainEvent]) -> bool:
     """Add what one stream record's events show the ticket's contact; whether anything was
     added now (False for nothing to show and for a record already added)."""
     shown = [event for event in events if event.name in SHOWN]
-    new = _image(record, "NewImage")
+    new = image(record, "NewImage")
     note = new if isinstance(new, Note) else None
     if note is not None and not note.public:
         shown = [event for event in shown if event.name != "note_added"]

@@ -26,6 +26,7 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from chalicelib import clock
 from chalicelib.store.db import condition_failed, get_many, transaction
 from chalicelib.store.models import Applied, Item, Rating, Stats, Ticket
+from chalicelib.stream.events import image
 
 RECENT_RATINGS = 5
 OVERDUE_CAP = 100
@@ -87,11 +88,6 @@ class Figures:
 # -- keeping the figures -------------------------------------------------------------
 
 
-def _image(record: dict[str, Any], which: str) -> Item | None:
-    raw = record.get("dynamodb", {}).get(which)
-    return Item.from_raw_data(raw) if raw else None
-
-
 def _open_counts(ticket: Item | None) -> tuple[Counter[str], Counter[str]]:
     """What one ticket image counts: itself under its status and its assignee, if open."""
     if not isinstance(ticket, Ticket) or ticket.closed:
@@ -141,7 +137,7 @@ def counts(record: dict[str, Any]) -> bool:
     identity = record.get("userIdentity") or {}
     if identity.get("principalId") == "dynamodb.amazonaws.com":
         return False
-    return any(isinstance(_image(record, which), (Ticket, Rating)) for which in ("NewImage", "OldImage"))
+    return any(isinstance(image(record, which), (Ticket, Rating)) for which in ("NewImage", "OldImage"))
 
 
 def apply(record: dict[str, Any]) -> bool:
@@ -153,7 +149,7 @@ def apply(record: dict[str, Any]) -> bool:
     again, at most ``ATTEMPTS`` times (the record fails after that and Lambda retries it).
     """
     event_id = str(record.get("eventID") or "")
-    old, new = _image(record, "OldImage"), _image(record, "NewImage")
+    old, new = image(record, "OldImage"), image(record, "NewImage")
     if not _change(Figures(), old, new):
         return False  # a note's touch of its ticket, an edit of its category: nothing to read
     for _ in range(ATTEMPTS):

@@ -61,7 +61,7 @@ from chalicelib.store.models import (
     Staff,
     Ticket,
 )
-from chalicelib.stream.events import DomainEvent
+from chalicelib.stream.events import DomainEvent, image
 
 IDEMPOTENCY_TABLE_VARIABLE = "HELPDESK_IDEMPOTENCY_TABLE"
 # Longer than the stream's 24-hour retention: no redelivery can outlive its record.
@@ -94,7 +94,7 @@ class Attempt:
 def deliver(record: dict[str, Any], events: Sequence[DomainEvent], lambda_context: Any = None) -> int:
     """Send what the record's ``events`` call for; the number of messages attempted."""
     wanted = [event for event in events if event.name in NOTIFYING]
-    new = _new_image(record)
+    new = image(record, "NewImage")
     # A private note tells nobody: nothing is read, nothing rendered.
     if isinstance(new, Note) and not new.public:
         wanted = [event for event in wanted if event.name != "note_added"]
@@ -342,11 +342,6 @@ def _account_outcome(
 
 
 # -- reading -------------------------------------------------------------------------
-
-
-def _new_image(record: dict[str, Any]) -> Item | None:
-    raw = record.get("dynamodb", {}).get("NewImage")
-    return Item.from_raw_data(raw) if raw else None
 
 
 def _read_items(new: Item | None, number: int) -> tuple[Ticket, Contact, SetupConfig, Staff | None] | None:

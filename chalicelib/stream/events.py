@@ -30,7 +30,9 @@ class MalformedRecord(ValueError):
     """A stream record that cannot be read as an item of this table."""
 
 
-def _image(record: dict[str, Any], which: str) -> Item | None:
+def image(record: dict[str, Any], which: str) -> Item | None:
+    """The item a stream record's ``NewImage`` or ``OldImage`` holds, if any; a ticket or note
+    missing an attribute is a ``MalformedRecord``."""
     raw = record.get("dynamodb", {}).get(which)
     if not raw:
         return None
@@ -56,8 +58,8 @@ def decode(record: dict[str, Any]) -> list[DomainEvent]:
         raise MalformedRecord(f"unknown eventName {name!r}")
     if name == "REMOVE" or _is_ttl_expiry(record):
         return []
-    new = _image(record, "NewImage")
-    old = _image(record, "OldImage")
+    new = image(record, "NewImage")
+    old = image(record, "OldImage")
 
     if isinstance(new, Ticket) and name == "INSERT":
         return [
@@ -107,8 +109,8 @@ def decode_setup_change(record: dict[str, Any]) -> SetupChange | None:
     """The setup edit a record stands for, if it is a change of the config item."""
     if record.get("eventName") != "MODIFY":
         return None
-    new = _image(record, "NewImage")
-    old = _image(record, "OldImage")
+    new = image(record, "NewImage")
+    old = image(record, "OldImage")
     if not isinstance(new, Config) or not isinstance(old, Config):
         return None
     return SetupChange(SetupConfig.from_item(old), SetupConfig.from_item(new))
@@ -118,8 +120,8 @@ def decode_resend_request(record: dict[str, Any]) -> Delivery | None:
     """The failed delivery staff asked to send again, if the record is that request."""
     if record.get("eventName") != "MODIFY":
         return None
-    new = _image(record, "NewImage")
-    old = _image(record, "OldImage")
+    new = image(record, "NewImage")
+    old = image(record, "OldImage")
     if not isinstance(new, Delivery) or not isinstance(old, Delivery):
         return None
     if old.outcome == "failed" and new.outcome == "resend_requested":
@@ -131,5 +133,5 @@ def decode_account_mail(record: dict[str, Any]) -> AccountMail | None:
     """The account email a new ``AccountMail`` item asks for, if the record is one."""
     if record.get("eventName") != "INSERT":
         return None
-    new = _image(record, "NewImage")
+    new = image(record, "NewImage")
     return new if isinstance(new, AccountMail) else None
