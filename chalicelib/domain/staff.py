@@ -36,6 +36,7 @@ from chalicelib.store.cursor import decode_cursor, encode_cursor
 from chalicelib.store.db import (
     Key,
     condition_failed,
+    failed_conditions,
     get_many,
     get_one,
     transaction,
@@ -351,11 +352,8 @@ def _update_alone(member: Staff, actions: list[Action]) -> None:
 
 def _refused_at(exc: TransactWriteError, position: int) -> bool:
     """Whether the transaction's item at ``position`` was refused by its condition."""
-    if not condition_failed(exc):
-        return False
-    reasons = getattr(exc, "cancellation_reasons", None) or []
-    reason = reasons[position] if position < len(reasons) else None
-    return reason is not None and reason.code == "ConditionalCheckFailed"
+    flags = failed_conditions(exc)
+    return position < len(flags) and flags[position]
 
 
 def _directory_busy() -> Conflict:
