@@ -99,11 +99,9 @@ def create_ticket() -> Response:
 
 def _ticket_number(ticket_id: str) -> int | None:
     """The number in the path, or None: the route authenticates before it answers 404."""
-    try:
-        number = tickets.parse_number(ticket_id)
-    except NotFound:
-        return None
-    logger.append_keys(ticket_number=number)
+    number = tickets.number_or_none(ticket_id)
+    if number is not None:
+        logger.append_keys(ticket_number=number)
     return number
 
 

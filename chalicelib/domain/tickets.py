@@ -61,6 +61,15 @@ def parse_number(value: str) -> int:
     return int(value)
 
 
+def number_or_none(value: str) -> int | None:
+    """``parse_number``, with None for a value that is no ticket number: for routes that
+    sign in first and only then answer that the ticket is not found."""
+    try:
+        return parse_number(value)
+    except NotFound:
+        return None
+
+
 # -- derived values ------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.domain import deliveries, staff_directory
+from chalicelib.domain import deliveries, staff_directory, tickets
 from chalicelib.domain.staff import StaffContext
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.observability import count, logger
@@ -30,7 +30,6 @@ from chalicelib.pages.admin_web import (
     page,
     signed_in,
     ticket_in,
-    ticket_number,
 )
 from chalicelib.store.models import Delivery, Ticket
 from chalicelib.validation import is_identifier
@@ -71,7 +70,7 @@ def _log_path(number: int) -> str:
 def ticket_log(number: str) -> Response:
     """The notifications sent about the ticket, newest first, with re-send for failed ones
     and who asked for each re-send (named from the staff directory in the batch)."""
-    wanted = ticket_number(number)
+    wanted = tickets.number_or_none(number)
     context = signed_in(bp, [*([Ticket.key(wanted)] if wanted is not None else []), staff_directory.key()])
     ticket = ticket_in(context, wanted)
     params = web.query(bp.current_request)
@@ -152,7 +151,7 @@ def _requesters(context: StaffContext, found: list[Delivery]) -> dict[str, str]:
 def resend(number: str, delivery_id: str) -> Response:
     """Ask for a failed notification to be sent again; the stream handler sends it. The answer
     goes back to the page the form was on: the ticket's log, or the failed list."""
-    wanted = ticket_number(number)
+    wanted = tickets.number_or_none(number)
     key = Delivery.key(wanted, delivery_id) if wanted is not None and is_identifier(delivery_id) else None
     context = signed_in(bp, [key] if key else [])
     form = checked_form(bp, context, (RETURN_FIELD,))

@@ -50,7 +50,6 @@ from chalicelib.pages.admin_web import (
     page,
     signed_in,
     ticket_in,
-    ticket_number,
 )
 from chalicelib.store.db import get_one
 from chalicelib.store.models import Change, Note, Rating, Staff, Ticket
@@ -108,7 +107,7 @@ STALE_FORM = "This form is out of date. Please reload the ticket and make your c
 def ticket_page(number: str) -> Response:
     """The ticket, its newest timeline entries and its rating: the batch and one query. With
     ``cursor`` (the "older entries" link), the entries before those instead."""
-    wanted = ticket_number(number)
+    wanted = tickets.number_or_none(number)
     params = web.query(bp.current_request)
     cursor = params.get("cursor")
     done = DONE.get(params.get("done", ""))
@@ -360,7 +359,7 @@ def _options(
 @admin_view
 def add_note(number: str) -> Response:
     """Add a note: private unless the form says public, which the customer then sees."""
-    wanted = ticket_number(number)
+    wanted = tickets.number_or_none(number)
     context = signed_in(bp)
     form = checked_form(bp, context, NOTE_FIELDS, NOTE_MAX_BYTES)
     if wanted is None:
@@ -398,7 +397,7 @@ def save(number: str) -> Response:
     read at; the edit and its record in the timeline are one write. Fields the form does
     not send (the assign page sends only the assignee) stay as they are."""
     request = bp.current_request
-    wanted = ticket_number(number)
+    wanted = tickets.number_or_none(number)
     extra = keys_for_ids((_peek(request, "assignee_id"), Staff.key))
     context = signed_in(bp, ([Ticket.key(wanted)] if wanted is not None else []) + extra)
     ticket = ticket_in(context, wanted)
@@ -413,7 +412,7 @@ def save(number: str) -> Response:
 def claim(number: str) -> Response:
     """Assign the ticket to the signed-in staff member, under the version the page showed:
     a ticket someone else assigned meanwhile is not taken from them unseen."""
-    wanted = ticket_number(number)
+    wanted = tickets.number_or_none(number)
     context = signed_in(bp, [Ticket.key(wanted)] if wanted is not None else [])
     ticket = ticket_in(context, wanted)
     form = checked_form(bp, context, ("version",))
@@ -520,7 +519,7 @@ def _stale_page(
 def assign_page(number: str) -> Response:
     """Every active staff member to assign the ticket to, a page at a time: the ticket rides
     in the batch, the staff list is the one query."""
-    wanted = ticket_number(number)
+    wanted = tickets.number_or_none(number)
     context = signed_in(bp, [Ticket.key(wanted)] if wanted is not None else [])
     ticket = ticket_in(context, wanted)
     cursor = web.query(bp.current_request).get("cursor")

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import http_status
-from chalicelib.domain import setup, staff, tickets
+from chalicelib.domain import setup, staff
 from chalicelib.domain.setup import SetupConfig
 from chalicelib.domain.staff import StaffContext
 from chalicelib.errors import HelpdeskError, NotAuthenticated, NotFound, Throttled
@@ -130,14 +130,6 @@ def admin_view(view: Callable[..., Response]) -> Callable[..., Response]:
 
 
 # -- path values ---------------------------------------------------------------------
-
-
-def ticket_number(value: str) -> int | None:
-    """The ticket number in the path, or None: routes sign in first, then answer 404."""
-    try:
-        return tickets.parse_number(value)
-    except NotFound:
-        return None
 
 
 def ticket_in(context: StaffContext, number: int | None) -> Ticket:

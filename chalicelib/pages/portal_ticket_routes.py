@@ -33,19 +33,11 @@ NEW_TICKET_SPEC = {
 NOT_YOURS = "No ticket of yours has this number."
 
 
-def _number(value: str) -> int | None:
-    """The ticket number of the path, or None when it cannot be one. Not refused here: the
-    portal's gate and the sign-in answer first, and an impossible number then reads as a
-    ticket that is not the contact's."""
-    try:
-        return tickets.parse_number(value)
-    except NotFound:
-        return None
-
-
 def _signed_in_with_own(number: str) -> tuple[PortalContext, Ticket]:
-    """The signed-in contact and their ticket of this number, read in the session batch."""
-    wanted = _number(number)
+    """The signed-in contact and their ticket of this number, read in the session batch. An
+    impossible number is not refused before: the portal's gate and the sign-in answer
+    first, and it then reads as a ticket that is not the contact's."""
+    wanted = tickets.number_or_none(number)
     context = signed_in(bp, [Ticket.key(wanted)] if wanted is not None else [])
     return context, _own(context, context.items.get(Ticket.key(wanted)) if wanted is not None else None)
 
@@ -141,7 +133,7 @@ def _new_ticket_form(
 def ticket_page(number: str) -> Response:
     """The ticket, its customer-facing status, its public notes (never a private one), the
     reply form, and the rating form once it is closed: the session batch and one query."""
-    wanted = _number(number)
+    wanted = tickets.number_or_none(number)
     context = signed_in(bp)
     if wanted is None:
         raise NotFound(NOT_YOURS)
