@@ -216,7 +216,7 @@ def _email_form(visit: Visit, token: str, error: InvalidInput | None = None, sta
         "portal/confirm_email.html",
         visit=visit,
         token=token,
-        new_email=contact.pending_email,
+        email=contact.pending_email,
         error=error,
         status=status,
     )
