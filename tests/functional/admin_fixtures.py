@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from chalice.test import Client
@@ -46,6 +47,12 @@ class Staffroom:
 @pytest.fixture
 def staffroom(client: Client, desk: Desk, agent: Api) -> Staffroom:
     return Staffroom(desk, client, agent)
+
+
+def add_staff(desk: Desk, email: str, name: str) -> dict[str, Any]:
+    """Another agent, added through the API."""
+    fields = {"email": email, "name": name, "role": "agent", "password": ADMIN_PASSWORD}
+    return desk.created("/api/staff", fields)
 
 
 def add_failed_delivery(number: int, *, counted: bool = True) -> str:

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,21 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
 @pytest.fixture
 def desk(admin: Api) -> Desk:
     return build_desk(admin)
+
+
+@contextmanager
+def transactions_refused() -> Iterator[None]:
+    """Every transaction the app commits in the block fails, as if the table were
+    unavailable. A monkeypatch of its own, so leaving the block frees nothing else (the
+    test's clock stays where it is)."""
+    from chalicelib.store import db
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the table is unavailable")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db.Transaction, "_commit", refused, raising=True)
+        yield
 
 
 class _CurrentStdout:

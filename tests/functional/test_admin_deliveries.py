@@ -9,7 +9,7 @@ import pytest
 
 from tests.bench.counting import count_calls
 from tests.functional.admin_fixtures import Staffroom, add_failed_delivery, staffroom
-from tests.functional.browsing import Page
+from tests.functional.browsing import Browser, Page
 from tests.functional.desk import Desk, MovableClock
 
 pytestmark = pytest.mark.usefixtures("clock")
@@ -28,6 +28,15 @@ def rows(page: Page) -> list[str]:
 
 def outcomes(desk: Desk, number: int) -> list[str]:
     return [item["outcome"] for item in desk.api.get(f"/api/tickets/{number}/deliveries").data["items"]]
+
+
+def on_the_list_with_one_failure(staffroom: Staffroom, desk: Desk) -> tuple[Browser, Page, int, str]:
+    """An admin's browser on the list, which shows one failed delivery: the browser, the page,
+    the delivery's ticket number and the path that asks for it again."""
+    number = desk.ticket()["number"]
+    delivery_id = add_failed_delivery(number)
+    browser = staffroom.signed_in()
+    return browser, browser.get(FAILED), number, f"/admin/tickets/{number}/deliveries/{delivery_id}/resend"
 
 
 def test_every_failed_notification_is_listed_newest_first_with_why_in_two_round_trips(
@@ -58,18 +67,14 @@ def test_every_failed_notification_is_listed_newest_first_with_why_in_two_round_
 def test_sending_one_again_from_the_list_takes_it_off_and_comes_back_to_the_list(
     staffroom: Staffroom, desk: Desk
 ) -> None:
-    ticket = desk.ticket()
-    delivery_id = add_failed_delivery(ticket["number"])
-    browser = staffroom.signed_in()
-    page = browser.get(FAILED)
-    resend_path = f"/admin/tickets/{ticket['number']}/deliveries/{delivery_id}/resend"
+    browser, page, number, resend_path = on_the_list_with_one_failure(staffroom, desk)
     form = page.text.split(f'action="{resend_path}"', 1)[1].split("</form>", 1)[0]
     assert '<input type="hidden" name="back" value="failed">' in form
 
     answer = browser.post(resend_path, {"back": "failed"})
 
     assert answer.location == f"{FAILED}?done=resend"
-    assert outcomes(desk, ticket["number"]) == ["resend_requested"]
+    assert outcomes(desk, number) == ["resend_requested"]
     after = browser.get(answer.location)
     assert "The message will be sent again in a moment" in after.plain
     assert rows(after) == []
@@ -80,34 +85,22 @@ def test_sending_one_again_from_the_list_takes_it_off_and_comes_back_to_the_list
 
 
 def test_the_return_field_chooses_between_two_fixed_pages_only(staffroom: Staffroom, desk: Desk) -> None:
-    ticket = desk.ticket()
-    delivery_id = add_failed_delivery(ticket["number"])
-    browser = staffroom.signed_in()
-    browser.get(FAILED)
+    browser, _, number, resend_path = on_the_list_with_one_failure(staffroom, desk)
 
-    answer = browser.post(
-        f"/admin/tickets/{ticket['number']}/deliveries/{delivery_id}/resend",
-        {"back": "https://evil.example/"},
-    )
+    answer = browser.post(resend_path, {"back": "https://evil.example/"})
 
-    assert answer.location == f"/admin/tickets/{ticket['number']}/deliveries?done=resend"
+    assert answer.location == f"/admin/tickets/{number}/deliveries?done=resend"
 
 
 def test_a_resend_without_the_forms_token_is_refused_and_changes_nothing(
     staffroom: Staffroom, desk: Desk
 ) -> None:
-    ticket = desk.ticket()
-    delivery_id = add_failed_delivery(ticket["number"])
-    browser = staffroom.signed_in()
-    browser.get(FAILED)
+    browser, _, number, resend_path = on_the_list_with_one_failure(staffroom, desk)
 
-    answer = browser.post(
-        f"/admin/tickets/{ticket['number']}/deliveries/{delivery_id}/resend",
-        {"back": "failed", "csrf_token": "forged"},
-    )
+    answer = browser.post(resend_path, {"back": "failed", "csrf_token": "forged"})
 
     assert answer.status == 403
-    assert outcomes(desk, ticket["number"]) == ["failed"]
+    assert outcomes(desk, number) == ["failed"]
 
 
 def test_an_altered_page_link_shows_the_newest_failures(staffroom: Staffroom, desk: Desk) -> None:
@@ -120,7 +113,7 @@ def test_an_altered_page_link_shows_the_newest_failures(staffroom: Staffroom, de
     assert len(rows(page)) == 1
 
 
-def test_the_list_needs_a_session_and_the_dashboard_links_to_it(staffroom: Staffroom, desk: Desk) -> None:
+def test_the_list_needs_a_session_and_the_dashboard_links_to_it(staffroom: Staffroom) -> None:
     signed_out = staffroom.browser().get(FAILED)
     assert signed_out.status == 303
     assert signed_out.location.startswith("/admin/login")

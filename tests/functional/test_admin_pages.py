@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urlencode
 
 import pytest
 from chalice.test import Client
@@ -16,11 +15,10 @@ from tests.functional.admin_fixtures import ADMIN_EMAIL, Staffroom, staff_sign_i
 from tests.functional.browsing import Browser, Page
 from tests.functional.conftest import ADMIN_PASSWORD
 from tests.functional.desk import Desk, MovableClock
+from tests.functional.test_ratings import post_form
 from tests.functional.test_stream_handler import StreamTap, invoke
 
 pytestmark = pytest.mark.usefixtures("clock")
-
-FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
 
 __all__ = ["staffroom"]
 
@@ -166,8 +164,7 @@ def rate(client: Client, number: int, option_id: str, comment: str) -> None:
     """Rate a closed ticket as its customer does, from the link in the close notice."""
     from chalicelib.notify.links import rating_token
 
-    body = urlencode({"rating_option_id": option_id, "comment": comment})
-    response = client.http.post(f"/rate/{rating_token(number)}", headers=FORM_HEADERS, body=body)
+    response = post_form(client, rating_token(number), rating_option_id=option_id, comment=comment)
     assert response.status_code == 200, response.body
 
 

@@ -13,9 +13,9 @@ import boto3
 import pytest
 
 from tests.bench.counting import count_calls
-from tests.functional.admin_fixtures import Staffroom, staffroom
+from tests.functional.admin_fixtures import Staffroom, add_staff, staffroom
 from tests.functional.browsing import Browser, Page
-from tests.functional.conftest import ADMIN_PASSWORD
+from tests.functional.conftest import ADMIN_PASSWORD, transactions_refused
 from tests.functional.desk import Desk, MovableClock
 
 pytestmark = pytest.mark.usefixtures("clock")
@@ -280,11 +280,6 @@ def assignee_options(page: Page) -> list[tuple[str, str, bool]]:
     select = page.text.split('<select id="assignee_id"', 1)[1].split("</select>", 1)[0]
     found = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select)
     return [(html.unescape(value), html.unescape(label), bool(chosen)) for value, chosen, label in found]
-
-
-def add_staff(desk: Desk, email: str, name: str) -> dict[str, Any]:
-    fields = {"email": email, "name": name, "role": "agent", "password": ADMIN_PASSWORD}
-    return desk.created("/api/staff", fields)
 
 
 def test_the_assignee_filter_offers_every_colleague_and_lists_the_one_chosen(
@@ -750,7 +745,7 @@ def test_staff_open_a_ticket_for_a_chosen_contact_with_a_private_first_note(
 
 
 def test_the_ticket_and_its_first_note_are_written_together_or_not_at_all(
-    staffroom: Staffroom, desk: Desk, monkeypatch: pytest.MonkeyPatch
+    staffroom: Staffroom, desk: Desk
 ) -> None:
     browser = staffroom.signed_in()
     browser.get("/admin/tickets/new")
@@ -764,15 +759,8 @@ def test_the_ticket_and_its_first_note_are_written_together_or_not_at_all(
     assert desk.api.get(f"/api/tickets/{number}").data["note_count"] == 1
 
     # When that transaction fails, neither the ticket nor its note is left behind.
-    from chalicelib.store import db
-
-    def refused(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("the table is unavailable")
-
-    working = db.Transaction._commit
-    monkeypatch.setattr(db.Transaction, "_commit", refused, raising=True)
-    failed = browser.post("/admin/tickets/new", fields)
-    monkeypatch.setattr(db.Transaction, "_commit", working)  # undo() would also free the clock
+    with transactions_refused():
+        failed = browser.post("/admin/tickets/new", fields)
     assert failed.status == 500
     assert "Traceback" not in failed.text
     assert desk.api.get(f"/api/tickets/{number + 1}").status_code == 404
@@ -838,22 +826,15 @@ def test_a_new_contact_is_created_inline_with_the_ticket(staffroom: Staffroom, d
 
 
 def test_a_new_contact_and_its_ticket_are_written_together_or_not_at_all(
-    staffroom: Staffroom, desk: Desk, monkeypatch: pytest.MonkeyPatch
+    staffroom: Staffroom, desk: Desk
 ) -> None:
     browser = staffroom.signed_in()
     browser.get("/admin/tickets/new")
     fields = ticket_fields(contact_name="Gus Gone", contact_email="gus@example.com", note="First call.")
 
     # WHEN the one transaction of contact, claim, ticket and note cannot be written
-    from chalicelib.store import db
-
-    def refused(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("the table is unavailable")
-
-    working = db.Transaction._commit
-    monkeypatch.setattr(db.Transaction, "_commit", refused, raising=True)
-    failed = browser.post("/admin/tickets/new", fields)
-    monkeypatch.setattr(db.Transaction, "_commit", working)  # undo() would also free the clock
+    with transactions_refused():
+        failed = browser.post("/admin/tickets/new", fields)
 
     # THEN nothing of the contact is left, and the same form then works whole
     assert failed.status == 500

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.bench.counting import count_calls
-from tests.functional.admin_fixtures import Staffroom, add_failed_delivery, staffroom
+from tests.functional.admin_fixtures import Staffroom, add_failed_delivery, add_staff, staffroom
 from tests.functional.browsing import Browser, Page
 from tests.functional.desk import Desk, MovableClock
 from tests.functional.portal_fixtures import Customers, customers
@@ -491,9 +491,8 @@ def test_the_edit_form_offers_every_active_colleague_from_the_staff_directory(
     staffroom: Staffroom, desk: Desk
 ) -> None:
     # GIVEN two colleagues the ticket's timeline never names, one of them deactivated
-    fields = {"role": "agent", "password": "a password long enough to pass"}
-    bea = desk.created("/api/staff", {**fields, "email": "bea@example.com", "name": "Bea <Backup>"})
-    zed = desk.created("/api/staff", {**fields, "email": "zed@example.com", "name": "Zed Former"})
+    bea = add_staff(desk, "bea@example.com", "Bea <Backup>")
+    zed = add_staff(desk, "zed@example.com", "Zed Former")
     desk.api.patch(f"/api/staff/{zed['id']}", {"active": False, "version": zed["version"]})
     ticket = desk.ticket()
 

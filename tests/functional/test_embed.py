@@ -11,6 +11,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.domain import embed
+from tests.functional.conftest import transactions_refused
 from tests.functional.desk import Desk, MovableClock
 
 pytestmark = pytest.mark.usefixtures("clock")
@@ -73,11 +74,10 @@ def tickets_of(desk: Desk) -> list[dict[str, Any]]:
 
 
 def post_form(website: Website, fields: dict[str, Any], **headers: str) -> Any:
-    """A plain HTML form's post: URL-encoded, every field sent, one left untouched as empty."""
-    sent = {"Content-Type": "application/x-www-form-urlencoded", "Origin": SHOP, **headers}
-    answer = website.client.http.post("/embed/v1/tickets", headers=sent, body=urlencode(fields))
-    answer.data = json.loads(answer.body) if answer.body else None
-    return answer
+    """A plain HTML form's post: URL-encoded, every field sent, one left untouched as empty;
+    the site's key a field unless a header carries it."""
+    form = {"Content-Type": "application/x-www-form-urlencoded", **headers}
+    return website.post(urlencode(fields), key=None, **form)
 
 
 def start_of_window(clock: MovableClock, limit: Any) -> None:
@@ -136,20 +136,12 @@ def test_a_visitor_raises_a_ticket_that_staff_see_with_the_sites_category(
     assert (contact["name"], contact["email"]) == ("Vic Visitor", "vic@example.com")
 
 
-def test_a_new_visitors_contact_and_ticket_are_one_write_or_none(
-    website: Website, desk: Desk, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from chalicelib.store import db
+def test_a_new_visitors_contact_and_ticket_are_one_write_or_none(website: Website, desk: Desk) -> None:
     from tests.bench.counting import count_calls
 
-    def refused(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("the table is unavailable")
-
     fields = website.fields()
-    working = db.Transaction._commit
-    monkeypatch.setattr(db.Transaction, "_commit", refused, raising=True)
-    failed = website.post(fields)
-    monkeypatch.setattr(db.Transaction, "_commit", working)  # undo() would also free the clock
+    with transactions_refused():
+        failed = website.post(fields)
 
     assert failed.status_code == 500
     assert desk.api.get("/api/contacts?email=vic@example.com").data["items"] == []
@@ -181,11 +173,7 @@ def test_a_known_email_gets_the_same_answer_and_its_contact_is_not_changed(
 def test_a_form_post_with_the_key_as_a_field_works_too(website: Website, desk: Desk) -> None:
     fields = {**website.fields(), "site_key": website.key}
 
-    answer = website.client.http.post(
-        "/embed/v1/tickets",
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": SHOP},
-        body=urlencode(fields),
-    )
+    answer = post_form(website, fields)
 
     assert answer.status_code == 201, answer.body
     assert len(tickets_of(desk)) == 1

@@ -20,6 +20,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from chalicelib.api.openapi_routes import DOCUMENT
+from tests.functional.admin_fixtures import add_failed_delivery
 from tests.functional.conftest import ADMIN_PASSWORD, Api
 
 DOCUMENT_URI = "urn:helpdesk:openapi"
@@ -302,33 +303,7 @@ def _tickets(api: Documented, kept: dict[str, str], contact_id: str, assignee_id
 def _failed_delivery(api: Documented, number: int) -> None:
     """A delivery as the stream handler logs a refused send (the stream does not run here),
     listed among the failures and then asked for again."""
-    from chalicelib import clock
-    from chalicelib.notify.messages import MessageContext, Outgoing
-    from chalicelib.store.models import Delivery
-
-    moment = clock.now()
-    delivery_id = clock.sortable_id(moment)
-    message = Outgoing(
-        "email",
-        "cleo@example.com",
-        "ticket_created",
-        MessageContext(number, "Late", "Cleo", "https://x.example/t"),
-    )
-    Delivery(
-        *Delivery.key(number, delivery_id),
-        ticket_number=number,
-        id=delivery_id,
-        event_id="event-1",
-        channel="email",
-        recipient="cleo@example.com",
-        template="ticket_created",
-        outcome="failed",
-        reason="Throttling: Maximum sending rate exceeded. (attempts: 4)",
-        attempted_at=moment,
-        message=message.to_json(),
-        ref_pk=Delivery.FAILED_REF,
-        ref_sk=f"{clock.iso(moment)}#{number:010d}",
-    ).save()
+    add_failed_delivery(number, counted=False)
 
     (failed,) = answered(api.get("/api/deliveries/failed?limit=5"))["items"]
     asked = answered(api.post(f"/api/tickets/{number}/deliveries/{failed['id']}/resend", {}), 202)

@@ -50,6 +50,14 @@ def link_in(body: str) -> str:
     return found.group(1)
 
 
+def link_answers(browser: Browser, path: str, password: str) -> tuple[Page, Page]:
+    """What an emailed link answers when opened, then when its form is sent with ``password``
+    (with a form token from the login page, so that only the link can be what is wrong)."""
+    opened = browser.get(path)
+    browser.get("/portal/login")
+    return opened, browser.post(path, {"password": password})
+
+
 def register(browser: Browser, name: str, address: str, password: str) -> Page:
     browser.get("/portal/register")
     return browser.post("/portal/register", {"name": name, "email": address, "password": password})
@@ -272,10 +280,8 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_other_sessions(
     assert "Hello, Cleo Customer" in browser.get("/portal").plain
 
     assert laptop.get("/portal").status == 303  # signed out by the change
-    again = Browser(client)
-    assert again.get(path).status == 404
-    again.get("/portal/login")  # a form token, so only the link is wrong
-    assert again.post(path, {"password": "yet another passphrase"}).status == 404
+    opened, posted = link_answers(Browser(client), path, "yet another passphrase")
+    assert (opened.status, posted.status) == (404, 404)
     assert sign_in(Browser(client), "cleo@example.com", PASSWORD).status == 401
     assert sign_in(Browser(client), "cleo@example.com", NEW_PASSWORD).status == 303
 
@@ -490,11 +496,8 @@ def test_a_link_dated_past_any_calendar_is_refused_like_any_bad_link(
     client: Client, desk: Desk, path: str, purpose: str
 ) -> None:
     token = f"{desk.contacts['cleo']}.{purpose}.999999999999.{'a' * 40}"
-    browser = Browser(client)
 
-    opened = browser.get(f"{path}/{token}")
-    browser.get("/portal/login")  # a form token, so only the link is wrong
-    posted = browser.post(f"{path}/{token}", {"password": "a long enough password"})
+    opened, posted = link_answers(Browser(client), f"{path}/{token}", "a long enough password")
 
     assert (opened.status, posted.status) == (404, 404)
     assert "This link is not valid or has expired." in opened.plain

@@ -16,24 +16,13 @@ from tests.bench.counting import count_calls
 from tests.functional.browsing import Page
 from tests.functional.desk import Desk, MovableClock
 from tests.functional.portal_fixtures import Customers, customers
+from tests.functional.test_portal_access import deliver
 from tests.functional.test_portal_tickets import close
-from tests.functional.test_stream_handler import StreamTap, invoke
+from tests.functional.test_stream_handler import StreamTap, invoke, tap
 
 pytestmark = pytest.mark.usefixtures("clock")
 
-__all__ = ["customers"]
-
-
-@pytest.fixture
-def tap(desk: Desk) -> StreamTap:
-    """A stream reader positioned after the setup's own records."""
-    reader = StreamTap()
-    reader.take()
-    return reader
-
-
-def run_stream(client: Client, tap: StreamTap) -> None:
-    assert invoke(client, tap.take()) == {"batchItemFailures": []}
+__all__ = ["customers", "tap"]
 
 
 WHEN = re.compile(r", \d\d \w{3} \d{4}, \d\d:\d\d UTC$")
@@ -77,7 +66,7 @@ def test_a_ticket_closed_after_newer_open_ones_shows_with_its_customer_label(
         desk.ticket("cleo", subject=f"Newer {index}")
     clock.advance(minutes=1)
     close(desk, old)
-    run_stream(client, tap)
+    deliver(client, tap)
 
     page = customers.signed_in("cleo").get("/portal")
 
@@ -109,7 +98,7 @@ def test_a_staff_public_reply_shows_and_a_private_note_never_does(
         f"/api/tickets/{number}/notes", {"body": "Corrected, see attached.", "public": True}
     )
     assert added.status_code == 201, added.body
-    run_stream(client, tap)
+    deliver(client, tap)
 
     page = customers.signed_in("cleo").get("/portal")
 
@@ -136,7 +125,7 @@ def test_the_customers_own_reply_shows_once_without_the_status_it_sets(
     browser.get(f"/portal/tickets/{number}")
     clock.advance(minutes=1)
     assert browser.post(f"/portal/tickets/{number}/reply", {"body": "Hello?"}).status == 303
-    run_stream(client, tap)
+    deliver(client, tap)
 
     assert said(browser.get("/portal")) == ["You replied", "Raised: New"]
 
@@ -148,7 +137,7 @@ def test_another_contacts_activity_never_shows(
     desk.api.post(f"/api/tickets/{theirs}/notes", {"body": "Reply to Dana", "public": True})
     close(desk, theirs)
     mine = desk.ticket("cleo", subject="Cleo question")["number"]
-    run_stream(client, tap)
+    deliver(client, tap)
 
     cleo = customers.signed_in("cleo").get("/portal")
     dana = customers.signed_in("dana").get("/portal")
@@ -181,7 +170,7 @@ def test_only_the_ten_newest_are_kept(
     for index in range(12):
         clock.advance(minutes=1)
         numbers.append(desk.ticket("cleo", subject=f"Ticket {index}")["number"])
-    run_stream(client, tap)
+    deliver(client, tap)
 
     lines = recent(customers.signed_in("cleo").get("/portal"))
 
@@ -193,7 +182,7 @@ def test_the_overview_with_activity_is_still_one_batch_read_and_one_query(
 ) -> None:
     number = desk.ticket("cleo", subject="Counted")["number"]
     close(desk, number)
-    run_stream(client, tap)
+    deliver(client, tap)
     browser = customers.signed_in("cleo")
 
     with count_calls() as calls:

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from chalicelib.domain import account_tokens, contacts
+from chalicelib.domain import account_tokens
 from chalicelib.store.db import update_unversioned
 from chalicelib.store.models import Contact
 from tests.bench.counting import count_calls
 from tests.functional.browsing import Browser, Page
 from tests.functional.desk import Desk
 from tests.functional.portal_fixtures import PASSWORD, Customers, customers
+from tests.functional.test_portal_access import contact_by_email
+from tests.functional.test_portal_tickets import close
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -111,21 +113,13 @@ LINK_ROUTES = {
 }
 
 
-def fresh(address: str) -> Contact:
-    found = contacts.find_by_email(address)
-    assert found is not None
-    return Contact.get(*Contact.key(found.id), consistent_read=True)
-
-
 @pytest.fixture
 def scene(customers: Customers, desk: Desk) -> Scene:
     desk.put_settings(registration_enabled=True, customer_reply_status_id=desk.statuses["waiting"])
     option = desk.created("/api/rating-options", {"label": "Great", "score": 5})["id"]
     open_number = desk.ticket("cleo", subject=SECRET_SUBJECT)["number"]
     closed_number = desk.ticket("cleo", subject=SECRET_SUBJECT)["number"]
-    version = desk.api.get(f"/api/tickets/{closed_number}").data["version"]
-    closing = {"status_id": desk.statuses["solved"], "version": version}
-    assert desk.api.patch(f"/api/tickets/{closed_number}", closing).status_code == 200
+    close(desk, closed_number)
 
     pia = customers.browser()
     pia.get("/portal/register")
@@ -137,10 +131,10 @@ def scene(customers: Customers, desk: Desk) -> Scene:
         Contact.key(desk.contacts["cleo"]), [Contact.pending_email.set("cleo.new@example.com")]
     )
     tokens = {
-        "confirm": account_tokens.make(fresh("pia@example.com"), "confirm"),
-        "reset": account_tokens.make(fresh("cleo@example.com"), "reset"),
-        "invite": account_tokens.make(fresh("erin@example.com"), "invite"),
-        "email": account_tokens.make(fresh("cleo@example.com"), "email"),
+        "confirm": account_tokens.make(contact_by_email("pia@example.com"), "confirm"),
+        "reset": account_tokens.make(contact_by_email("cleo@example.com"), "reset"),
+        "invite": account_tokens.make(contact_by_email("erin@example.com"), "invite"),
+        "email": account_tokens.make(contact_by_email("cleo@example.com"), "email"),
     }
 
     cleo = customers.signed_in("cleo")
@@ -150,7 +144,7 @@ def scene(customers: Customers, desk: Desk) -> Scene:
     return Scene(desk, customers, cleo, visitor, open_number, closed_number, str(option), tokens)
 
 
-def test_the_routes_are_found(scene: Scene) -> None:
+def test_the_routes_are_found() -> None:
     # The parametrized tests below are only as good as this list.
     assert ("GET", "/portal") in ROUTES
     assert ("POST", "/portal/tickets/{number}/rating") in ROUTES
@@ -285,9 +279,9 @@ def test_no_page_writes_anything_when_opened(scene: Scene, route: str, who: str)
     ],
 )
 def test_opening_an_emailed_link_changes_nothing_and_its_form_still_works(
-    scene: Scene, customers: Customers, route: str, address: str
+    scene: Scene, route: str, address: str
 ) -> None:
-    before = fresh(address)
+    before = contact_by_email(address)
     path = scene.path(route)
 
     for _ in range(2):
@@ -295,7 +289,7 @@ def test_opening_an_emailed_link_changes_nothing_and_its_form_still_works(
         assert opened.status == 200
         assert 'type="password"' in opened.text
 
-    after = fresh(address)
+    after = contact_by_email(address)
     assert (after.portal_state, after.password_hash, after.sessions_valid_from) == (
         before.portal_state,
         before.password_hash,
@@ -304,4 +298,4 @@ def test_opening_an_emailed_link_changes_nothing_and_its_form_still_works(
     assert "hd_portal" not in " ".join(scene.visitor.cookies)
     used = scene.visitor.post(path, scene.fields(route))
     assert used.status == 303, used.text
-    assert fresh(address).portal_state == "active"
+    assert contact_by_email(address).portal_state == "active"

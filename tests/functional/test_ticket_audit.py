@@ -13,6 +13,7 @@ from boto3.dynamodb.conditions import Key
 from chalice.test import Client
 
 from tests.bench.counting import count_calls
+from tests.functional.admin_fixtures import add_failed_delivery
 from tests.functional.conftest import Api
 from tests.functional.desk import Desk, MovableClock
 from tests.functional.portal_fixtures import Customers, customers
@@ -189,8 +190,6 @@ def resend(api: Api, number: int, delivery_id: str) -> Any:
 def test_a_resend_request_is_recorded_as_the_staff_members_change_in_the_same_write(
     client: Client, desk: Desk, agent: Api, clock: MovableClock
 ) -> None:
-    from tests.functional.test_admin_ticket import add_failed_delivery
-
     number = desk.ticket()["number"]
     delivery_id = add_failed_delivery(number)
     alan = me(agent)
@@ -226,8 +225,6 @@ def test_an_edit_of_the_ticket_names_no_delivery(desk: Desk) -> None:
 
 
 def test_a_refused_resend_request_records_nothing(desk: Desk, agent: Api) -> None:
-    from tests.functional.test_admin_ticket import add_failed_delivery
-
     number = desk.ticket()["number"]
     delivery_id = add_failed_delivery(number)
     assert resend(agent, number, delivery_id).status_code == 202
@@ -246,7 +243,6 @@ def test_a_resend_whose_change_cannot_be_recorded_is_not_requested_either(
     take the key of a change already there, WHEN a re-send is asked for, THEN the change's
     put is refused and the delivery's update, in the same transaction, with it."""
     from chalicelib import clock
-    from tests.functional.test_admin_ticket import add_failed_delivery
 
     number = desk.ticket()["number"]
     delivery_id = add_failed_delivery(number)
